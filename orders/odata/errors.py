@@ -1,0 +1,122 @@
+"""Typed failures of an F&O OData read.
+
+    ODataError
+    ├── UpstreamUnavailable      try again later; views answer 503 (504 for a timeout)
+    │   ├── TransportFailed      timeout, refused, reset, deadline spent (.timed_out)
+    │   ├── Throttled            429; .retry_after seconds when F&O sends Retry-After
+    │   └── ServerError          5xx
+    ├── AuthenticationFailed     MSAL error dict, or 401/403 after one token refresh
+    ├── RequestRejected          other 4xx: our bug; .code and .message from the error body
+    │   └── EntityNotFound       404 on a key read
+    └── MalformedResponse        not JSON, wrong shape, too large, foreign nextLink
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+from datetime import UTC, datetime
+
+import httpx
+
+
+class ODataError(Exception):
+    status_code: int | None = None
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class UpstreamUnavailable(ODataError):
+    retry_after: float | None = None
+
+
+class TransportFailed(UpstreamUnavailable):
+    def __init__(self, message: str, *, timed_out: bool = False, connect_failed: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+        self.connect_failed = connect_failed
+
+
+class Throttled(UpstreamUnavailable):
+    def __init__(self, message: str, *, retry_after: float | None, status_code: int = 429) -> None:
+        super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class ServerError(UpstreamUnavailable):
+    def __init__(self, message: str, *, status_code: int, retry_after: float | None = None) -> None:
+        super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class AuthenticationFailed(ODataError):
+    def __init__(self, message: str, *, code: str = "", status_code: int | None = None) -> None:
+        super().__init__(message, status_code=status_code)
+        self.code = code
+
+
+class RequestRejected(ODataError):
+    def __init__(self, message: str, *, status_code: int, code: str = "") -> None:
+        super().__init__(message, status_code=status_code)
+        self.code = code
+        self.message = message
+
+
+class EntityNotFound(RequestRejected):
+    pass
+
+
+class MalformedResponse(ODataError):
+    pass
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait, from either form RFC 9110 allows: delay-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _error_body_message(body: bytes) -> tuple[str, str]:
+    """(code, message) from F&O's `{"error": {"code", "message", "innererror": {"message"}}}`."""
+    try:
+        error = json.loads(body)["error"]
+    except (ValueError, KeyError, TypeError):
+        return "", ""
+    if not isinstance(error, dict):
+        return "", ""
+    code = str(error.get("code") or "")
+    message = str(error.get("message") or "")
+    inner = error.get("innererror")
+    # F&O leaves `code` empty and puts the useful detail in innererror.message.
+    if isinstance(inner, dict) and inner.get("message"):
+        message = str(inner["message"])
+    return code, message[:500]
+
+
+def error_from_response(response: httpx.Response, *, body: bytes, key_read: bool) -> ODataError:
+    status = response.status_code
+    code, message = _error_body_message(body)
+    summary = f"F&O answered {status}" + (f": {message}" if message else "")
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status == 429:
+        return Throttled(summary, retry_after=retry_after)
+    if status >= 500:
+        return ServerError(summary, status_code=status, retry_after=retry_after)
+    if status in (401, 403):
+        return AuthenticationFailed(summary, code=code or str(status), status_code=status)
+    if status == 404 and key_read:
+        return EntityNotFound(summary, status_code=status, code=code)
+    return RequestRejected(summary, status_code=status, code=code)
