@@ -118,9 +118,11 @@ class MsalTokenProvider:
         except httpx.TimeoutException as exc:
             self._record_error("timeout talking to the identity provider")
             raise TransportFailed("timeout talking to the identity provider", timed_out=True) from exc
-        except (httpx.HTTPError, ValueError) as exc:
-            # MSAL raises for transport errors and 5xx from the token endpoint (raise_for_status),
-            # and ValueError when discovery fails.
+        except Exception as exc:
+            # MSAL raises, instead of returning its error dict, for transport errors, for 5xx from the
+            # token endpoint (MsalServiceError) and for failed discovery (ValueError).
+            if not isinstance(exc, httpx.HTTPError | ValueError) and "msal" not in type(exc).__module__:
+                raise
             self._record_error(f"identity provider unreachable: {type(exc).__name__}")
             raise AuthenticationFailed(
                 f"identity provider unreachable: {type(exc).__name__}", code="token_endpoint_unavailable"

@@ -58,10 +58,10 @@ class AuthenticationFailed(ODataError):
 
 
 class RequestRejected(ODataError):
-    def __init__(self, message: str, *, status_code: int, code: str = "") -> None:
-        super().__init__(message, status_code=status_code)
+    def __init__(self, summary: str, *, status_code: int, code: str = "", message: str = "") -> None:
+        super().__init__(summary, status_code=status_code)
         self.code = code
-        self.message = message
+        self.message = message or summary
 
 
 class EntityNotFound(RequestRejected):
@@ -118,5 +118,5 @@ def error_from_response(response: httpx.Response, *, body: bytes, key_read: bool
     if status in (401, 403):
         return AuthenticationFailed(summary, code=code or str(status), status_code=status)
     if status == 404 and key_read:
-        return EntityNotFound(summary, status_code=status, code=code)
-    return RequestRejected(summary, status_code=status, code=code)
+        return EntityNotFound(summary, status_code=status, code=code, message=message)
+    return RequestRejected(summary, status_code=status, code=code, message=message)

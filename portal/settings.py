@@ -1,0 +1,156 @@
+"""One settings module; the environment decides. See README.md and .env.example for every variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from portal import __version__
+from portal.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = __version__
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# Django raises ImproperlyConfigured on first use when this is empty, which it is outside debug
+# unless DJANGO_SECRET_KEY is set.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ("insecure-development-key-never-use-in-production" if DEBUG else "")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "cachalot",
+    "orders",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if not env_str("DATABASE_URL"):
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+                # A cache outage must not become a portal outage: reads miss, writes are dropped.
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Tables written on most requests gain nothing from cachalot and would churn its invalidation.
+CACHALOT_UNCACHABLE_TABLES = frozenset({"django_migrations", "django_session"})
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# F&O -----------------------------------------------------------------------------------------
+# With debug on and no D365_URL, the portal talks to the local simulator that `make run` starts.
+D365_URL = env_str("D365_URL", "http://127.0.0.1:8001" if DEBUG else "").rstrip("/")
+D365_TENANT_ID = env_str("D365_TENANT_ID")
+D365_CLIENT_ID = env_str("D365_CLIENT_ID")
+D365_CLIENT_SECRET = env_str("D365_CLIENT_SECRET")
+D365_CLIENT_CERTIFICATE_PATH = env_str("D365_CLIENT_CERTIFICATE_PATH")
+D365_CLIENT_CERTIFICATE_THUMBPRINT = env_str("D365_CLIENT_CERTIFICATE_THUMBPRINT")
+D365_AUTHORITY = env_str("D365_AUTHORITY") or (
+    f"https://login.microsoftonline.com/{D365_TENANT_ID}" if D365_TENANT_ID else ""
+)
+D365_SCOPE = env_str("D365_SCOPE") or (f"{D365_URL}/.default" if D365_URL else "")
+D365_TIMEOUT_SECONDS = env_float("D365_TIMEOUT_SECONDS", 8.0)
+D365_CONNECT_TIMEOUT_SECONDS = env_float("D365_CONNECT_TIMEOUT_SECONDS", 3.0)
+D365_MAX_CONNECTIONS = env_int("D365_MAX_CONNECTIONS", 50)
+D365_MAX_RESPONSE_BYTES = env_int("D365_MAX_RESPONSE_BYTES", 8 * 1024 * 1024)
+D365_MAX_PAGES = env_int("D365_MAX_PAGES", 10)
+# Many F&O sites use newer or extended entities; the portal reads the sets named here.
+D365_ENTITY_SALES_ORDERS = env_str("D365_ENTITY_SALES_ORDERS", "SalesOrderHeadersV2")
+D365_ENTITY_SALES_ORDER_LINES = env_str("D365_ENTITY_SALES_ORDER_LINES", "SalesOrderLines")
+D365_ENTITY_PACKING_SLIPS = env_str("D365_ENTITY_PACKING_SLIPS", "PackingSlipTrackingInformation")
+D365_ENTITY_INVOICES = env_str("D365_ENTITY_INVOICES", "SalesInvoiceHeadersV2")
+D365_ENTITY_CUSTOMERS = env_str("D365_ENTITY_CUSTOMERS", "CustomersV3")
+
+ORDERS_CACHE_SECONDS = env_int("ORDERS_CACHE_SECONDS", 30)
+ORDERS_STALE_SECONDS = env_int("ORDERS_STALE_SECONDS", 900)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

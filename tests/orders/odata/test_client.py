@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from orders.odata.auth import MsalTokenProvider, StaticTokenProvider
+from orders.odata.client import REQUEST_ID_HEADER, Deadline, ODataClient, build_http_client
+from orders.odata.errors import (
+    AuthenticationFailed,
+    EntityNotFound,
+    MalformedResponse,
+    ServerError,
+    Throttled,
+    TransportFailed,
+)
+from orders.odata.query import Query, eq
+from tests.fakes import AUTHORITY, FakeFnO, FakeIdentityProvider
+
+ROOT = "https://contoso.operations.dynamics.com/data/"
+ORDERS = Query("SalesOrderHeadersV2").where(eq("dataAreaId", "usmf"))
+
+
+def _client(fno: FakeFnO, tokens=None, **kwargs) -> ODataClient:
+    return ODataClient(
+        service_root=ROOT,
+        http=build_http_client(transport=httpx.MockTransport(fno), user_agent="fno-order-portal/9.9"),
+        tokens=tokens or StaticTokenProvider(""),
+        **kwargs,
+    )
+
+
+def _msal(idp: FakeIdentityProvider) -> MsalTokenProvider:
+    return MsalTokenProvider(
+        client_id="11111111-2222-3333-4444-555555555555",
+        authority=AUTHORITY,
+        scope="https://contoso.operations.dynamics.com/.default",
+        client_secret="s3cret-value",
+        http_client=idp.http_client(),
+        instance_discovery=False,
+    )
+
+
+def _read(client: ODataClient, query: Query = ORDERS, seconds: float = 5.0):
+    return client.get_page(query, deadline=Deadline(seconds), request_id="REF123")
+
+
+def test_every_call_carries_request_id_user_agent_and_no_token_without_identity() -> None:
+    fno = FakeFnO(rows={"SalesOrderHeadersV2": [{"SalesOrderNumber": "1"}]})
+    page = _read(_client(fno))
+    assert [r["SalesOrderNumber"] for r in page.rows] == ["1"]
+    request = fno.requests[0]
+    assert request.headers[REQUEST_ID_HEADER] == "REF123"
+    assert request.headers["User-Agent"] == "fno-order-portal/9.9"
+    assert "Authorization" not in request.headers
+    assert str(request.url).startswith(ROOT + "SalesOrderHeadersV2?cross-company=true&$filter=dataAreaId%20eq%20")
+
+
+def test_twenty_reads_cost_one_token_request() -> None:
+    idp = FakeIdentityProvider()
+    fno = FakeFnO(valid_tokens={"token-1"})
+    client = _client(fno, tokens=_msal(idp))
+    for _ in range(20):
+        _read(client)
+    assert idp.token_requests == 1
+    assert len(fno.requests) == 20
+    assert all(r.headers["Authorization"] == "Bearer token-1" for r in fno.requests)
+
+
+def test_a_401_refreshes_the_token_once_and_retries_once() -> None:
+    idp = FakeIdentityProvider()
+    fno = FakeFnO(valid_tokens={"token-1"})
+    client = _client(fno, tokens=_msal(idp))
+    _read(client)
+    fno.valid_tokens = {"token-2"}  # F&O no longer accepts the first token
+    _read(client)
+    assert idp.token_requests == 2
+    assert [r.headers["Authorization"] for r in fno.requests] == ["Bearer token-1", "Bearer token-1", "Bearer token-2"]
+
+
+def test_a_second_401_is_authentication_failed_without_a_third_call() -> None:
+    idp = FakeIdentityProvider()
+    fno = FakeFnO(valid_tokens=set())
+    with pytest.raises(AuthenticationFailed) as caught:
+        _read(_client(fno, tokens=_msal(idp)))
+    assert caught.value.status_code == 401
+    assert idp.token_requests == 2
+    assert len(fno.requests) == 2
+
+
+def test_msal_error_dict_becomes_authentication_failed_with_its_code(caplog) -> None:
+    idp = FakeIdentityProvider(
+        fail_with={"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."},
+        status_code=401,
+    )
+    fno = FakeFnO()
+    with pytest.raises(AuthenticationFailed) as caught:
+        _read(_client(fno, tokens=_msal(idp)))
+    assert caught.value.code == "invalid_client"
+    assert fno.requests == []
+    assert "s3cret-value" not in caplog.text
+
+
+def test_token_endpoint_outage_is_a_typed_error() -> None:
+    idp = FakeIdentityProvider(fail_with={"error": "temporarily_unavailable"}, status_code=503)
+    with pytest.raises(AuthenticationFailed) as caught:
+        _read(_client(FakeFnO(), tokens=_msal(idp)))
+    assert caught.value.code == "token_endpoint_unavailable"
+
+
+def test_msal_is_built_lazily_on_first_token() -> None:
+    built = []
+    provider = MsalTokenProvider(
+        client_id="c", authority=AUTHORITY, scope="s", client_secret="x",
+        app_factory=lambda *a, **k: built.append(1) or object(),
+    )
+    assert built == []
+    provider._application()
+    provider._application()
+    assert built == [1]
+
+
+def test_next_link_to_the_same_host_is_followed() -> None:
+    fno = FakeFnO(
+        script=[
+            FakeFnO.respond(200, {"value": [{"n": 1}], "@odata.nextLink": ROOT + "SalesOrderHeadersV2?$skip=1"}),
+            FakeFnO.respond(200, {"value": [{"n": 2}], "@odata.nextLink": "SalesOrderHeadersV2?$skip=2"}),
+            FakeFnO.respond(200, {"value": [{"n": 3}]}),
+        ]
+    )
+    rows = _client(fno).get_all(ORDERS, deadline=Deadline(5), request_id="R")
+    assert [r["n"] for r in rows] == [1, 2, 3]
+    assert str(fno.requests[2].url) == ROOT + "SalesOrderHeadersV2?$skip=2"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.example.com/data/SalesOrderHeadersV2?$skip=1",
+        "http://contoso.operations.dynamics.com/data/SalesOrderHeadersV2?$skip=1",
+        "https://contoso.operations.dynamics.com:8443/data/X",
+        "https://contoso.operations.dynamics.com/other/X",
+        "//evil.example.com/data/X",
+        "https://user:pw@contoso.operations.dynamics.com/data/X",
+    ],
+)
+def test_next_link_to_another_host_or_scheme_is_refused(link: str) -> None:
+    fno = FakeFnO(script=[FakeFnO.respond(200, {"value": [], "@odata.nextLink": link})])
+    with pytest.raises(MalformedResponse, match="outside"):
+        _client(fno).get_all(ORDERS, deadline=Deadline(5), request_id="R")
+    assert len(fno.requests) == 1
+
+
+def test_page_cap_stops_an_endless_next_link_chain() -> None:
+    def endless(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"value": [{}], "@odata.nextLink": ROOT + "SalesOrderHeadersV2?$skip=1"})
+
+    fno = FakeFnO(script=[endless] * 10)
+    with pytest.raises(MalformedResponse, match="pages"):
+        _client(fno, max_pages=3).get_all(ORDERS, deadline=Deadline(5), request_id="R")
+    assert len(fno.requests) == 3
+
+
+def test_response_size_is_capped() -> None:
+    fno = FakeFnO(script=[FakeFnO.respond(200, {"value": [{"x": "y" * 5000}]})])
+    with pytest.raises(MalformedResponse, match="larger"):
+        _read(_client(fno, max_response_bytes=1000))
+
+
+def test_key_read_404_is_entity_not_found() -> None:
+    fno = FakeFnO(script=[FakeFnO.respond(404, {"error": {"code": "", "message": "not found"}})])
+    query = Query("SalesOrderHeadersV2").by_key(dataAreaId="usmf", SalesOrderNumber="1")
+    with pytest.raises(EntityNotFound):
+        _client(fno).get_one(query, deadline=Deadline(5), request_id="R")
+
+
+def test_503_is_retried_once_and_429_never() -> None:
+    busy = FakeFnO(script=[FakeFnO.respond(503), FakeFnO.respond(200, {"value": []})])
+    _read(_client(busy))
+    assert len(busy.requests) == 2
+
+    down = FakeFnO(script=[FakeFnO.respond(503), FakeFnO.respond(503), FakeFnO.respond(200, {"value": []})])
+    with pytest.raises(ServerError):
+        _read(_client(down))
+    assert len(down.requests) == 2
+
+    throttled = FakeFnO(script=[FakeFnO.respond(429, headers={"Retry-After": "30"})])
+    with pytest.raises(Throttled) as caught:
+        _read(_client(throttled))
+    assert caught.value.retry_after == 30
+    assert len(throttled.requests) == 1
+
+
+def test_500_is_not_retried() -> None:
+    fno = FakeFnO(script=[FakeFnO.respond(500), FakeFnO.respond(200, {"value": []})])
+    with pytest.raises(ServerError):
+        _read(_client(fno))
+    assert len(fno.requests) == 1
+
+
+def test_not_json_and_wrong_shape_are_malformed() -> None:
+    html = FakeFnO(script=[lambda r: httpx.Response(200, content=b"<html>proxy error</html>")])
+    with pytest.raises(MalformedResponse):
+        _read(_client(html))
+    shape = FakeFnO(script=[FakeFnO.respond(200, {"value": "nope"})])
+    with pytest.raises(MalformedResponse):
+        _read(_client(shape))
+
+
+def test_connect_failure_is_transport_failed_and_retried_once() -> None:
+    calls = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ConnectError("refused", request=request)
+
+    client = _client(FakeFnO(script=[refuse, refuse]))
+    with pytest.raises(TransportFailed) as caught:
+        _read(client)
+    assert caught.value.connect_failed
+    assert len(calls) == 2
+
+
+def test_spent_deadline_makes_no_call() -> None:
+    fno = FakeFnO()
+    with pytest.raises(TransportFailed) as caught:
+        _read(_client(fno), seconds=-1)
+    assert caught.value.timed_out
+    assert fno.requests == []
+
+
+def test_tls_floor_is_1_2() -> None:
+    import ssl
+
+    client = build_http_client()
+    context = client._transport._pool._ssl_context  # the context httpx hands to every https connection
+    assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
