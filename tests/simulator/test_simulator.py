@@ -106,7 +106,8 @@ def test_demo_data_covers_the_portal_cases() -> None:
     assert {r["dataAreaId"] for r in headers} == {"usmf", "demf"}
     accounts = {(r["dataAreaId"], r["OrderingCustomerAccountNumber"]) for r in headers}
     assert len(accounts) >= 8
-    assert ("usmf", "US-003") in accounts and ("demf", "US-003") in accounts
+    assert ("usmf", "US-003") in accounts
+    assert ("demf", "US-003") in accounts
     by_number: dict[str, set[str]] = {}
     for r in headers:
         by_number.setdefault(r["SalesOrderNumber"], set()).add(r["dataAreaId"])
