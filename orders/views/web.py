@@ -1,8 +1,110 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+"""The customer's pages: my orders and one order. Every failure has its own honest page."""
+
+from __future__ import annotations
+
+import math
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
+from orders.selectors import (
+    customer_accounts,
+    order_filters_parse,
+    order_get_for_customer,
+    order_list_for_customer,
+)
+from orders.services import refresh_budget_take
+from orders.status import RULES
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("orders:list")
     return render(request, "orders/web/home.html")
+
+
+def unavailable_response(request: HttpRequest, problem: OrdersUnavailable) -> HttpResponse:
+    response = render(request, "orders/web/unavailable.html", {"problem": problem}, status=problem.status_code)
+    if problem.retry_after is not None:
+        response["Retry-After"] = str(max(1, math.ceil(problem.retry_after)))
+    return response
+
+
+def _refresh_requested(request: HttpRequest) -> bool:
+    if request.method != "POST":
+        return False
+    if refresh_budget_take(user_id=request.user.pk):
+        return True
+    messages.warning(request, _("You refreshed a moment ago. Please wait a minute before refreshing again."))
+    return False
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def order_list(request: HttpRequest) -> HttpResponse:
+    try:
+        filters = order_filters_parse(request.GET.dict())
+    except InvalidLookup:
+        return render(request, "400.html", {"message": _("That search can't be used.")}, status=400)
+    accounts = customer_accounts(user=request.user)
+    refresh = _refresh_requested(request)
+    try:
+        lookup = order_list_for_customer(
+            accounts=accounts, filters=filters, request_id=request.reference, refresh=refresh
+        )
+    except OrdersUnavailable as problem:
+        return unavailable_response(request, problem)
+    if request.method == "POST":
+        return HttpResponseRedirect(request.get_full_path())
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "orders/web/list.html",
+        {
+            "lookup": lookup,
+            "page": lookup.value,
+            "filters": filters,
+            "accounts": accounts,
+            "show_company": len({a.company for a in accounts}) > 1,
+            "statuses": RULES,
+            "query_without_page": params.urlencode(),
+            "is_filtered": bool(filters.q or filters.status or filters.date_from or filters.date_to),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def order_detail(request: HttpRequest, company: str, number: str) -> HttpResponse:
+    accounts = customer_accounts(user=request.user)
+    refresh = _refresh_requested(request)
+    try:
+        lookup = order_get_for_customer(
+            accounts=accounts, company=company, number=number, request_id=request.reference, refresh=refresh
+        )
+    except (OrderNotFound, InvalidLookup) as exc:
+        raise Http404("no such order for this customer") from exc
+    except OrdersUnavailable as problem:
+        return unavailable_response(request, problem)
+    if request.method == "POST":
+        return HttpResponseRedirect(request.path)
+    return render(request, "orders/web/detail.html", order_detail_context(lookup))
+
+
+def order_detail_context(lookup) -> dict:
+    """Shared with the staff view, which renders the same template for the same order."""
+    detail = lookup.value
+    return {
+        "lookup": lookup,
+        "detail": detail,
+        "order": detail.order,
+        "status": detail.status,
+        "timeline": detail.timeline,
+    }

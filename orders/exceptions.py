@@ -1,0 +1,25 @@
+"""Domain errors. Selectors translate OData errors into these with `raise ... from exc`."""
+
+from __future__ import annotations
+
+
+class OrderNotFound(Exception):
+    """Not there, or not yours: the two are indistinguishable on purpose."""
+
+
+class InvalidLookup(ValueError):
+    """Input that can never name an order (bad characters, absurd length); it never reaches F&O."""
+
+
+class OrdersUnavailable(Exception):
+    """F&O could not answer. `kind` picks the wording and the status code; no stale copy was available."""
+
+    def __init__(self, kind: str, *, retry_after: float | None = None, detail: str = "") -> None:
+        super().__init__(detail or kind)
+        self.kind = kind
+        self.retry_after = retry_after
+        self.detail = detail
+
+    @property
+    def status_code(self) -> int:
+        return {"timeout": 504, "bad_answer": 502}.get(self.kind, 503)

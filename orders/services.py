@@ -1,0 +1,71 @@
+"""Writes: account links and users, cache purges, refresh budgets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import transaction
+
+from orders.models import ACCOUNT_PATTERN, COMPANY_PATTERN, CustomerAccountLink
+from orders.selectors import AccountRef, order_cache_key
+
+REFRESH_LIMIT = 6
+REFRESH_WINDOW_SECONDS = 60
+
+
+def account_ref_parse(text: str) -> AccountRef:
+    """`usmf:US-001` → AccountRef('usmf', 'US-001')."""
+    import re
+
+    company, sep, account = text.strip().partition(":")
+    company = company.lower()
+    if not sep or not re.fullmatch(COMPANY_PATTERN, company) or not re.fullmatch(ACCOUNT_PATTERN, account):
+        raise ValueError(f"not COMPANY:ACCOUNT: {text!r}")
+    return AccountRef(company, account)
+
+
+@transaction.atomic
+def customer_user_upsert(
+    *, email: str, password: str | None, accounts: Iterable[AccountRef], replace_accounts: bool = False
+) -> tuple[AbstractBaseUser, bool]:
+    """Create or update a customer user and link accounts. Running it twice changes nothing the second time."""
+    user_model = get_user_model()
+    email = user_model.objects.normalize_email(email.strip())
+    if "@" not in email:
+        raise ValueError(f"not an email address: {email!r}")
+    user, created = user_model.objects.get_or_create(
+        username__iexact=email, defaults={"username": email.lower(), "email": email}
+    )
+    if password:
+        user.set_password(password)
+    elif created:
+        user.set_unusable_password()
+    user.email = email
+    user.save()
+    wanted = set(accounts)
+    if replace_accounts:
+        for link in CustomerAccountLink.objects.filter(user=user):
+            if AccountRef(link.company, link.account) not in wanted:
+                link.delete()
+    for ref in wanted:
+        CustomerAccountLink.objects.get_or_create(user=user, company=ref.company, account=ref.account)
+    return user, created
+
+
+def order_cache_purge(*, company: str, account: str, number: str) -> None:
+    cache.delete(order_cache_key(company=company, account=account, number=number))
+
+
+def refresh_budget_take(*, user_id: int) -> bool:
+    """A user may force a live re-read a few times a minute; F&O is shared with the whole company."""
+    key = f"orders:refresh:{user_id}"
+    if cache.add(key, 1, timeout=REFRESH_WINDOW_SECONDS):
+        return True
+    try:
+        return cache.incr(key) <= REFRESH_LIMIT
+    except ValueError:
+        cache.add(key, 1, timeout=REFRESH_WINDOW_SECONDS)
+        return True
