@@ -9,3 +9,6 @@ os.environ.setdefault("D365_URL", "http://fno.test")
 from portal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The hashed manifest needs collectstatic; tests render pages without it (tests/test_production.py builds it).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_AUTOREFRESH = True

@@ -65,12 +65,16 @@ class Filter:
     """A $filter expression. Build it with the helpers below, never from a string."""
 
     text: str
+    chain: str = ""  # "and" or "or" for a chain, which needs parentheses inside a chain of the other kind
+
+    def inside(self, chain: str) -> str:
+        return f"({self.text})" if self.chain and self.chain != chain else self.text
 
     def __and__(self, other: Filter) -> Filter:
-        return Filter(f"({self.text}) and ({other.text})")
+        return all_of(self, other)
 
     def __or__(self, other: Filter) -> Filter:
-        return Filter(f"({self.text}) or ({other.text})")
+        return any_of(self, other)
 
     def __invert__(self) -> Filter:
         return Filter(f"not ({self.text})")
@@ -116,13 +120,17 @@ def any_of(*filters: Filter) -> Filter:
     if not filters:
         raise ValueError("any_of() needs at least one filter")
     # `in` is not supported by F&O, so a set is spelt as a chain of `or`.
-    return Filter(" or ".join(f"({f.text})" for f in filters))
+    if len(filters) == 1:
+        return filters[0]
+    return Filter(" or ".join(f.inside("or") for f in filters), chain="or")
 
 
 def all_of(*filters: Filter) -> Filter:
     if not filters:
         raise ValueError("all_of() needs at least one filter")
-    return Filter(" and ".join(f"({f.text})" for f in filters))
+    if len(filters) == 1:
+        return filters[0]
+    return Filter(" and ".join(f.inside("and") for f in filters), chain="and")
 
 
 def _encode(value: str) -> str:

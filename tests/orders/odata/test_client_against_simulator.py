@@ -64,7 +64,7 @@ def test_injected_order_number_is_one_escaped_literal_that_matches_nothing(simul
     page = client.get_page(_orders().where(eq("SalesOrderNumber", EVIL)), deadline=Deadline(5), request_id="R")
     assert page.rows == []
     sent = simulator.requests()[-1]["params"]["$filter"]
-    assert sent.endswith("(SalesOrderNumber eq 'x'' or OrderingCustomerAccountNumber ne ''y')")
+    assert sent.endswith(" and SalesOrderNumber eq 'x'' or OrderingCustomerAccountNumber ne ''y'")
     key = Query("SalesOrderHeadersV2").by_key(dataAreaId="usmf", SalesOrderNumber=EVIL)
     with pytest.raises(EntityNotFound):
         client.get_one(key, deadline=Deadline(5), request_id="R")

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from orders.odata.query import Enum, Query, any_of, eq, ge, le, like, literal, ne
+from orders.odata.query import Enum, Query, all_of, any_of, eq, ge, le, like, literal, ne
 
 INJECTION_CORPUS = [
     "x' or OrderingCustomerAccountNumber ne 'y",
@@ -76,8 +76,8 @@ def test_full_query_string_uses_percent_twenty_and_every_option() -> None:
     )
     assert query.query_string() == (
         "cross-company=true"
-        "&$filter=(dataAreaId%20eq%20'usmf')%20and%20(SalesOrderStatus%20ne%20"
-        "Microsoft.Dynamics.DataEntities.SalesStatus'Canceled')"
+        "&$filter=dataAreaId%20eq%20'usmf'%20and%20SalesOrderStatus%20ne%20"
+        "Microsoft.Dynamics.DataEntities.SalesStatus'Canceled'"
         "&$select=SalesOrderNumber,SalesOrderStatus"
         "&$expand=SalesOrderLines($select%3DItemNumber,LineAmount)"
         "&$orderby=OrderCreationDateTime%20desc,SalesOrderNumber"
@@ -118,5 +118,8 @@ def test_names_admit_identifiers_only(bad: str) -> None:
 
 def test_set_membership_is_a_chain_of_or_because_f_and_o_has_no_in() -> None:
     condition = any_of(eq("dataAreaId", "usmf"), eq("dataAreaId", "demf"))
-    assert condition.text == "(dataAreaId eq 'usmf') or (dataAreaId eq 'demf')"
+    assert condition.text == "dataAreaId eq 'usmf' or dataAreaId eq 'demf'"
     assert " in " not in condition.text
+    scoped = all_of(condition, eq("SalesOrderNumber", "1"))
+    assert scoped.text == "(dataAreaId eq 'usmf' or dataAreaId eq 'demf') and SalesOrderNumber eq '1'"
+    assert (~scoped).text == f"not ({scoped.text})"
