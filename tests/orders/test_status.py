@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from orders.odata.client import Deadline, ODataClient, build_http_client
+from orders.odata.auth import StaticTokenProvider
+from orders.odata.query import Query
+from orders.status import CODES, RULES, customer_status, status_filter
+from simulator import data
+
+
+@pytest.mark.parametrize(
+    ("status", "processing", "on_hold", "code"),
+    [
+        ("Backorder", "Active", False, "open"),
+        ("None", "Active", False, "open"),
+        ("Backorder", "Confirmed", False, "confirmed"),
+        ("Backorder", "Picked", False, "picked"),
+        ("Backorder", "PartiallyDelivered", False, "partially_shipped"),
+        ("Backorder", "PartiallyInvoiced", False, "partially_shipped"),
+        ("Delivered", "Delivered", False, "shipped"),
+        ("Delivered", "DeliveredPartiallyInvoiced", False, "shipped"),
+        ("Invoiced", "Invoiced", False, "invoiced"),
+        ("Canceled", "Canceled", False, "cancelled"),
+        ("Backorder", "Confirmed", True, "on_hold"),
+        ("Canceled", "Canceled", True, "cancelled"),
+        ("Invoiced", "Invoiced", True, "invoiced"),
+    ],
+)
+def test_f_and_o_statuses_in_the_customers_words(status, processing, on_hold, code) -> None:
+    assert customer_status(status=status, processing=processing, on_hold=on_hold).code == code
+
+
+def test_backorder_is_never_called_a_backorder() -> None:
+    label = customer_status(status="Backorder", processing="Active", on_hold=False).label
+    assert "backorder" not in label.lower()
+    assert all("backorder" not in str(rule.label).lower() for rule in RULES)
+
+
+def test_every_rule_explains_itself_for_support() -> None:
+    assert customer_status(status="Backorder", processing="Picked", on_hold=False).rule == (
+        "SalesOrderProcessingStatus = Picked"
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("code", CODES)
+def test_status_filter_selects_exactly_what_the_label_says(simulator, code: str) -> None:
+    """The list's status filter, run by the simulator, agrees with the labels computed in Python."""
+    client = ODataClient(service_root=simulator.url + "/data/", http=build_http_client(), tokens=StaticTokenProvider())
+    query = Query("SalesOrderHeadersV2").where(status_filter(code)).selecting("dataAreaId", "SalesOrderNumber")
+    rows = client.get_all(query, deadline=Deadline(10), request_id="T")
+    got = {(r["dataAreaId"], r["SalesOrderNumber"]) for r in rows}
+    expected = {
+        (r["dataAreaId"], r["SalesOrderNumber"])
+        for r in data.build().tables["SalesOrderHeadersV2"]
+        if customer_status(
+            status=r["SalesOrderStatus"],
+            processing=r["SalesOrderProcessingStatus"],
+            on_hold=r["IsSalesProcessingStopped"] == "Yes",
+        ).code == code
+    }
+    assert got == expected
+    assert got  # the demo data has orders in every customer status
