@@ -9,7 +9,7 @@ SIM_PORT ?= 8001
 TEST_DATABASE_URL ?= postgres://portal@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-embedded test-services lint install simulator clean
+.PHONY: run test test-embedded test-services lint install simulator clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 
-test: lint test-embedded test-services
+test: lint chromium test-embedded test-services
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not possible here).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests need it)"; exit 1; \
+	  fi; \
+	fi
 
 # The embedded default: SQLite and the local-memory cache.
 test-embedded: $(STAMP)

@@ -29,3 +29,18 @@ class ReferenceCodeMiddleware:
 
 def reference_context(request: HttpRequest) -> dict[str, str]:
     return {"reference": getattr(request, "reference", "")}
+
+
+class PermissionsPolicyMiddleware:
+    """Django has no setting for Permissions-Policy; the portal uses no browser feature, so it denies them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.policy = settings.PERMISSIONS_POLICY
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", self.policy)
+        return response

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orders.records import Invoice, SalesOrder, Shipment
 from orders.status import CustomerStatus
@@ -53,7 +54,9 @@ def order_timeline(
     else:
         ship_state = "upcoming"
     ship_detail = (
-        _("%(count)s shipment(s)") % {"count": len(shipments)} if shipments else _("Not shipped yet")
+        ngettext("%(count)d shipment", "%(count)d shipments", len(shipments)) % {"count": len(shipments)}
+        if shipments
+        else _("Not shipped yet")
     )
     steps.append(Step("shipped", _("Shipped"), ship_state, max(slip_dates) if slip_dates else None, ship_detail))
 
@@ -64,7 +67,8 @@ def order_timeline(
         invoice_state = "partial"
     else:
         invoice_state = "upcoming"
-    invoice_detail = _("%(count)s invoice(s)") % {"count": len(invoices)} if invoices else ""
+    count = len(invoices)
+    invoice_detail = ngettext("%(count)d invoice", "%(count)d invoices", count) % {"count": count} if count else ""
     steps.append(
         Step("invoiced", _("Invoiced"), invoice_state, max(invoice_dates) if invoice_dates else None, invoice_detail)
     )

@@ -4,8 +4,13 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 
+from orders import d365
+from orders.odata.auth import StaticTokenProvider
 from simulator.server import Simulator
+from tests.factories import make_customer
+from tests.fakes import FakeFnO
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +34,48 @@ def simulator(simulator_server: Simulator) -> Iterator[Simulator]:
     simulator_server.reset_log()
     yield simulator_server
     simulator_server.clear_faults()
+
+
+@pytest.fixture
+def fake_fno() -> Iterator[FakeFnO]:
+    """F&O in process, behind httpx.MockTransport."""
+    import httpx
+
+    fno = FakeFnO()
+    d365.set_odata_client(d365.build_odata_client(transport=httpx.MockTransport(fno), tokens=StaticTokenProvider()))
+    yield fno
+    d365.set_odata_client(None)
+
+
+@pytest.fixture
+def live_fno(simulator: Simulator, settings) -> Iterator[Simulator]:
+    """The portal talks to the simulator over a real socket."""
+    settings.D365_URL = simulator.url
+    settings.D365_TIMEOUT_SECONDS = 2.0
+    d365.set_odata_client(d365.build_odata_client(tokens=StaticTokenProvider()))
+    yield simulator
+    d365.set_odata_client(None)
+
+
+@pytest.fixture
+def alice(db):
+    return make_customer("alice@example.com", "usmf:US-001")
+
+
+@pytest.fixture
+def bob(db):
+    return make_customer("bob@example.com", "usmf:US-002")
+
+
+@pytest.fixture
+def alice_client(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob) -> Client:
+    client = Client()
+    client.force_login(bob)
+    return client

@@ -61,6 +61,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     except OrdersUnavailable as problem:
         return unavailable_response(request, problem)
     if request.method == "POST":
+        if refresh and lookup.source == "live":
+            messages.success(request, _("Refreshed from our order system."))
         return HttpResponseRedirect(request.get_full_path())
     params = request.GET.copy()
     params.pop("page", None)
@@ -94,6 +96,8 @@ def order_detail(request: HttpRequest, company: str, number: str) -> HttpRespons
     except OrdersUnavailable as problem:
         return unavailable_response(request, problem)
     if request.method == "POST":
+        if refresh and lookup.source == "live":
+            messages.success(request, _("Refreshed from our order system."))
         return HttpResponseRedirect(request.path)
     return render(request, "orders/web/detail.html", order_detail_context(lookup))
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from tests.orders.conftest import PASSWORD, make_customer
+from tests.factories import PASSWORD, make_customer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from orders.odata.client import Deadline, ODataClient, build_http_client
 from orders.odata.auth import StaticTokenProvider
+from orders.odata.client import Deadline, ODataClient, build_http_client
 from orders.odata.query import Query
 from orders.status import CODES, RULES, customer_status, status_filter
 from simulator import data

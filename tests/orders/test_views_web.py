@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from tests.factories import PASSWORD, make_customer, order_row
 from tests.fakes import FakeFnO
-from tests.orders.conftest import PASSWORD, make_customer, order_row
 
 pytestmark = pytest.mark.django_db
 

@@ -1,17 +1,10 @@
+"""Rows as F&O sends them, and portal users."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from django.test import Client
-
-from orders import d365
-from orders.odata.auth import StaticTokenProvider
-from orders.services import customer_user_upsert
 from orders.selectors import AccountRef
-from simulator.server import Simulator
-from tests.fakes import FakeFnO
+from orders.services import customer_user_upsert
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -62,52 +55,7 @@ def line_row(company: str, number: str, n: int, *, amount: float, status: str = 
     }
 
 
-@pytest.fixture
-def fake_fno() -> Iterator[FakeFnO]:
-    """F&O in process, behind httpx.MockTransport."""
-    import httpx
-
-    fno = FakeFnO()
-    d365.set_odata_client(d365.build_odata_client(transport=httpx.MockTransport(fno), tokens=StaticTokenProvider()))
-    yield fno
-    d365.set_odata_client(None)
-
-
-@pytest.fixture
-def live_fno(simulator: Simulator, settings) -> Iterator[Simulator]:
-    """The portal talks to the simulator over a real socket."""
-    settings.D365_URL = simulator.url
-    settings.D365_TIMEOUT_SECONDS = 2.0
-    d365.set_odata_client(d365.build_odata_client(tokens=StaticTokenProvider()))
-    yield simulator
-    d365.set_odata_client(None)
-
-
 def make_customer(email: str, *accounts: str):
     refs = [AccountRef(*a.split(":")) for a in accounts]
     user, _ = customer_user_upsert(email=email, password=PASSWORD, accounts=refs)
     return user
-
-
-@pytest.fixture
-def alice(db):
-    return make_customer("alice@example.com", "usmf:US-001")
-
-
-@pytest.fixture
-def bob(db):
-    return make_customer("bob@example.com", "usmf:US-002")
-
-
-@pytest.fixture
-def alice_client(alice) -> Client:
-    client = Client()
-    client.force_login(alice)
-    return client
-
-
-@pytest.fixture
-def bob_client(bob) -> Client:
-    client = Client()
-    client.force_login(bob)
-    return client
