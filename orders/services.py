@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
-from orders.models import ACCOUNT_PATTERN, COMPANY_PATTERN, CustomerAccountLink
-from orders.selectors import AccountRef, order_cache_key
+from orders.models import ACCOUNT_PATTERN, COMPANY_PATTERN, ApiToken, CustomerAccountLink
+from orders.selectors import AccountRef, api_token_forget, hash_token, order_cache_key
 
 REFRESH_LIMIT = 6
 REFRESH_WINDOW_SECONDS = 60
@@ -69,3 +72,32 @@ def refresh_budget_take(*, user_id: int) -> bool:
     except ValueError:
         cache.add(key, 1, timeout=REFRESH_WINDOW_SECONDS)
         return True
+
+
+TOKEN_PREFIX = "fop_"  # noqa: S105  (a public marker, like GitHub's ghp_)
+
+
+def api_token_create(
+    *, user: AbstractBaseUser, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new bearer token. The clear token is returned once, here, and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name.strip()[:80] or "API token", prefix=raw[:12], token_hash=hash_token(raw),
+        expires_at=expires_at,
+    )
+    return token, raw
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    api_token_forget(token_hash=token.token_hash)
+
+
+def api_tokens_revoke_for_users(*, user_ids: Iterable[int]) -> int:
+    tokens = list(ApiToken.objects.filter(user_id__in=list(user_ids), revoked_at__isnull=True))
+    for token in tokens:
+        api_token_revoke(token=token)
+    return len(tokens)

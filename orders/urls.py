@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.views import web
+from orders.views import tokens, web
 
 app_name = "orders"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", web.home, name="home"),
     path("orders/", web.order_list, name="list"),
     path("orders/<str:company>/<str:number>/", web.order_detail, name="detail"),
+    path("account/tokens/", tokens.token_list, name="tokens"),
+    path("account/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
 ]

@@ -48,3 +48,15 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """`120/m` → (120, 60); `off` → None. Units: s, m, h."""
+    raw = env_str(name, default).lower()
+    if raw in ("off", "none", "0"):
+        return None
+    count, _, unit = raw.partition("/")
+    seconds = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600}.get(unit)
+    if not count.isdigit() or seconds is None or int(count) < 1:
+        raise ImproperlyConfigured(f"{name} must look like 120/m or off, not {raw!r}")
+    return int(count), seconds

@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 
 from portal import __version__
-from portal.env import env_bool, env_float, env_int, env_list, env_str
+from portal.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = __version__
@@ -229,6 +229,9 @@ D365_ENTITY_CUSTOMERS = env_str("D365_ENTITY_CUSTOMERS", "CustomersV3")
 
 ORDERS_CACHE_SECONDS = env_int("ORDERS_CACHE_SECONDS", 30)
 ORDERS_STALE_SECONDS = env_int("ORDERS_STALE_SECONDS", 900)
+
+# Requests per API token, shared by every instance through the cache. `off` for load tests.
+API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "120/m")
 
 LOGGING = {
     "version": 1,

@@ -21,5 +21,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include(auth_patterns)),
+    path("api/v1/", include("orders.api_urls")),
     path("", include("orders.urls")),
 ]
+
+handler404 = "orders.views.errors.not_found"
+handler500 = "orders.views.errors.server_error"

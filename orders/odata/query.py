@@ -51,7 +51,8 @@ def literal(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in an OData literal")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # isoformat pads the year to four digits; strftime("%Y") does not for years before 1000.
+        return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
     if isinstance(value, date):
         # F&O stores date-only fields as noon UTC.
         return f"{value.isoformat()}T12:00:00Z"

@@ -95,6 +95,7 @@ def test_queries_are_immutable() -> None:
 def test_date_and_number_literals() -> None:
     assert literal(datetime(2026, 7, 1, 0, 0, tzinfo=UTC)) == "2026-07-01T00:00:00Z"
     assert literal(date(2026, 7, 1)) == "2026-07-01T12:00:00Z"
+    assert literal(datetime(416, 3, 30, tzinfo=UTC)) == "0416-03-30T00:00:00Z"
     assert literal(Decimal("1.50")) == "1.50"
     assert literal(True) == "true"
     assert literal(None) == "null"

@@ -1,0 +1,215 @@
+"""The OpenAPI 3.1 description of /api/v1, kept beside the views; tests validate real responses against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders.status import CODES
+
+_DATE = {"type": ["string", "null"], "format": "date"}
+_DATETIME = {"type": ["string", "null"], "format": "date-time"}
+_MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "description": "Decimal amount, in `currency`."}
+_FRESHNESS = {
+    "as_of": {"type": "string", "format": "date-time", "description": "When this copy was read from F&O."},
+    "stale": {"type": "boolean", "description": "True when F&O could not be reached and this is an older copy."},
+}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required or list(properties),
+            "additionalProperties": False}
+
+
+_SUMMARY = _object({
+    "company": {"type": "string"},
+    "number": {"type": "string"},
+    "status": {"type": "string", "enum": list(CODES)},
+    "status_label": {"type": "string"},
+    "customer_account": {"type": "string"},
+    "customer_reference": {"type": "string"},
+    "requisition_number": {"type": "string"},
+    "created_at": _DATETIME,
+    "requested_ship_date": _DATE,
+    "confirmed_ship_date": _DATE,
+    "currency": {"type": "string"},
+    "total": _MONEY,
+    "url": {"type": "string", "format": "uri"},
+})
+
+_DETAIL = _object({
+    "company": {"type": "string"},
+    "number": {"type": "string"},
+    "status": {"type": "string", "enum": list(CODES)},
+    "status_label": {"type": "string"},
+    "status_description": {"type": "string"},
+    "customer_account": {"type": "string"},
+    "customer_reference": {"type": "string"},
+    "requisition_number": {"type": "string"},
+    "created_at": _DATETIME,
+    "requested_ship_date": _DATE,
+    "confirmed_ship_date": _DATE,
+    "requested_receipt_date": _DATE,
+    "confirmed_receipt_date": _DATE,
+    "currency": {"type": "string"},
+    "total": _MONEY,
+    "delivery": _object({k: {"type": "string"} for k in ("name", "address", "mode", "terms", "carrier")}),
+    "lines": {"type": "array", "items": _object({
+        "line_number": {"type": "string"},
+        "item_number": {"type": "string"},
+        "description": {"type": "string"},
+        "quantity": {"type": "string"},
+        "unit": {"type": "string"},
+        "unit_price": _MONEY,
+        "amount": _MONEY,
+        "status": {"type": "string"},
+        "status_label": {"type": "string"},
+        "requested_ship_date": _DATE,
+        "confirmed_ship_date": _DATE,
+        "confirmed_receipt_date": _DATE,
+    })},
+    "shipments": {"type": "array", "items": _object({
+        "packing_slip_number": {"type": "string"},
+        "shipped_on": _DATE,
+        "tracking_number": {"type": ["string", "null"]},
+        "tracking_url": {"type": ["string", "null"], "format": "uri"},
+    })},
+    "invoices": {"type": "array", "items": _object({
+        "number": {"type": "string"},
+        "date": _DATE,
+        "currency": {"type": "string"},
+        "amount": _MONEY,
+        "tax": _MONEY,
+    })},
+    "timeline": {"type": "array", "items": _object({
+        "code": {"type": "string"},
+        "label": {"type": "string"},
+        "state": {"type": "string", "enum": ["done", "partial", "upcoming", "stopped"]},
+        "date": {"type": ["string", "null"]},
+        "detail": {"type": "string"},
+    })},
+    **_FRESHNESS,
+})
+
+_PROBLEM = _object(
+    {
+        "type": {"type": "string"},
+        "code": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "reference": {"type": "string", "description": "Quote it to support."},
+        "retry_after": {"type": "integer"},
+    },
+    required=["type", "code", "title", "status", "detail", "reference"],
+)
+
+
+def _problem(description: str, retry_after: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    if retry_after:
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+    return response
+
+
+_CACHING_HEADERS = {
+    "ETag": {"schema": {"type": "string"}, "description": "Strong validator; send it back in If-None-Match."},
+    "Cache-Control": {"schema": {"type": "string"}, "description": "private, max-age=<seconds the copy stays fresh>"},
+}
+_ERRORS = {
+    "401": _problem("No token, or an unknown, expired or revoked token. WWW-Authenticate: Bearer."),
+    "429": _problem("This token's rate limit is spent.", retry_after=True),
+    "502": _problem("F&O sent an answer the portal could not read."),
+    "503": _problem("F&O is unavailable or throttling, and no recent copy exists.", retry_after=True),
+    "504": _problem("F&O did not answer in time, and no recent copy exists."),
+}
+_NOT_MODIFIED = {"304": {"description": "Not modified: the copy named by If-None-Match is still current."}}
+_IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Order portal API",
+            "version": "1.0.0",
+            "description": (
+                "Read-only access to a customer's sales orders in Dynamics 365 F&O, with the same access rules as "
+                "the web portal. Every answer says how fresh it is (`as_of`, `stale`). When F&O is unavailable "
+                "and a recent copy exists, the copy is returned with `stale: true` instead of an error."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/me": {"get": {
+                "operationId": "me",
+                "summary": "The token's user and linked customer accounts",
+                "responses": {
+                    "200": {"description": "The user", "content": {"application/json": {"schema": _object({
+                        "email": {"type": "string"},
+                        "accounts": {"type": "array", "items": _object(
+                            {"company": {"type": "string"}, "account": {"type": "string"}})},
+                    })}}, "headers": _CACHING_HEADERS},
+                    **_NOT_MODIFIED,
+                    "401": _ERRORS["401"],
+                    "429": _ERRORS["429"],
+                },
+            }},
+            "/api/v1/orders": {"get": {
+                "operationId": "listOrders",
+                "summary": "The customer's orders, newest first",
+                "parameters": [
+                    {"name": "q", "in": "query",
+                     "schema": {"type": "string", "maxLength": 60, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
+                     "description": "Order number, or part of your reference or requisition number"},
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(CODES)}},
+                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {"name": "page_size", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                    _IF_NONE_MATCH,
+                ],
+                "responses": {
+                    "200": {"description": "A page of orders", "headers": _CACHING_HEADERS,
+                            "content": {"application/json": {"schema": _object({
+                                "results": {"type": "array", "items": {"$ref": "#/components/schemas/OrderSummary"}},
+                                "page": {"type": "integer"},
+                                "page_size": {"type": "integer"},
+                                "count": {"type": ["integer", "null"]},
+                                "next": {"type": ["string", "null"], "format": "uri"},
+                                **_FRESHNESS,
+                            })}}},
+                    **_NOT_MODIFIED,
+                    "400": _problem("A parameter is invalid."),
+                    **_ERRORS,
+                },
+            }},
+            "/api/v1/orders/{company}/{number}": {"get": {
+                "operationId": "getOrder",
+                "summary": "One order with lines, shipments, invoices and timeline",
+                "parameters": [
+                    {"name": "company", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": "^[a-z0-9]{1,8}$"}},
+                    {"name": "number", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$"}},
+                    _IF_NONE_MATCH,
+                ],
+                "responses": {
+                    "200": {"description": "The order", "headers": _CACHING_HEADERS,
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}},
+                    **_NOT_MODIFIED,
+                    "404": _problem("Not your order, or no such order: the two are indistinguishable."),
+                    **_ERRORS,
+                },
+            }},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "A token from the portal's API tokens page."}},
+            "schemas": {"OrderSummary": _SUMMARY, "Order": _DETAIL, "Problem": _PROBLEM},
+        },
+    }
