@@ -12,8 +12,10 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from orders import metrics
 from orders.odata.auth import Certificate, MsalTokenProvider, StaticTokenProvider, TokenProvider
 from orders.odata.client import CallRecord, ODataClient, build_http_client
+from orders.upstream import UpstreamGuard
 
 logger = logging.getLogger("orders.d365")
 
@@ -37,6 +39,7 @@ def _log_call(record: CallRecord) -> None:
             }
         )
     )
+    metrics.fno_call(record.entity_set, record.outcome, record.latency_ms / 1000)
     for listener in list(call_listeners):
         listener(record)
 
@@ -62,7 +65,7 @@ def build_token_provider(*, http_client: httpx.Client | None = None) -> TokenPro
         except OSError as exc:
             raise ImproperlyConfigured(f"D365_CLIENT_CERTIFICATE_PATH cannot be read: {exc.strerror}") from exc
         certificate = Certificate(private_key_pem=pem, thumbprint=settings.D365_CLIENT_CERTIFICATE_THUMBPRINT)
-    return MsalTokenProvider(
+    provider = MsalTokenProvider(
         client_id=settings.D365_CLIENT_ID,
         authority=settings.D365_AUTHORITY,
         scope=settings.D365_SCOPE,
@@ -70,6 +73,8 @@ def build_token_provider(*, http_client: httpx.Client | None = None) -> TokenPro
         certificate=certificate,
         http_client=http_client,
     )
+    provider.on_refresh = metrics.TOKEN_REFRESHES.inc
+    return provider
 
 
 def build_odata_client(
@@ -92,6 +97,7 @@ def build_odata_client(
         max_pages=settings.D365_MAX_PAGES,
         max_response_bytes=settings.D365_MAX_RESPONSE_BYTES,
         on_call=_log_call,
+        guard=UpstreamGuard(),
     )
 
 

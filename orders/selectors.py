@@ -250,7 +250,7 @@ def order_list_for_customer(
         return Lookup(OrderPage([], 0, filters.page, filters.page_size), datetime.now(UTC).timestamp(), "live")
     key = _key("list", [str(a) for a in accounts], filters)
 
-    def fetch() -> OrderPage:
+    def fetch(deadline: Deadline) -> OrderPage:
         condition = _accounts_filter(accounts)
         if filters.q:
             condition = condition & any_of(
@@ -274,7 +274,7 @@ def order_list_for_customer(
             .page(top=filters.page_size, skip=(filters.page - 1) * filters.page_size)
             .with_count()
         )
-        page = d365.get_odata_client().get_page(query, deadline=_deadline(), request_id=request_id)
+        page = d365.get_odata_client().get_page(query, deadline=deadline, request_id=request_id)
         summaries = []
         for row in page.rows[: filters.page_size]:
             order = SalesOrder.from_odata(row)
@@ -284,7 +284,7 @@ def order_list_for_customer(
             summaries.append(OrderSummary(order, lines_total(lines)))
         return OrderPage(summaries, page.count, filters.page, filters.page_size)
 
-    return read_through((key,), fetch, store_key=lambda _: key, refresh=refresh)
+    return read_through((key,), fetch, store_key=lambda _: key, refresh=refresh, deadline=_deadline())
 
 
 def order_status(order: SalesOrder) -> CustomerStatus:
@@ -306,14 +306,17 @@ def order_get_for_customer(
         raise OrderNotFound(number)
     keys = tuple(order_cache_key(company=company, account=a.account, number=number) for a in own)
 
-    def fetch() -> OrderDetail:
-        return _order_detail_fetch(accounts=own, company=company, number=number, request_id=request_id)
+    def fetch(deadline: Deadline) -> OrderDetail:
+        return _order_detail_fetch(
+            accounts=own, company=company, number=number, request_id=request_id, deadline=deadline
+        )
 
     lookup = read_through(
         keys,
         fetch,
         store_key=lambda d: order_cache_key(company=company, account=d.order.customer_account, number=number),
         refresh=refresh,
+        deadline=_deadline(),
     )
     # Whatever the source, the copy must belong to one of this customer's accounts.
     if not _owns(own, lookup.value.order.company, lookup.value.order.customer_account):
@@ -322,10 +325,9 @@ def order_get_for_customer(
 
 
 def _order_detail_fetch(
-    *, accounts: tuple[AccountRef, ...], company: str, number: str, request_id: str
+    *, accounts: tuple[AccountRef, ...], company: str, number: str, request_id: str, deadline: Deadline
 ) -> OrderDetail:
     client = d365.get_odata_client()
-    deadline = _deadline()
     header_query = (
         _query(settings.D365_ENTITY_SALES_ORDERS)
         .where(_accounts_filter(accounts) & eq("SalesOrderNumber", number))

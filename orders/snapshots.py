@@ -1,7 +1,7 @@
 """Short-lived copies of what F&O answered: fresh for ORDERS_CACHE_SECONDS, shown as stale up to ORDERS_STALE_SECONDS.
 
-Every key names the company and customer account it belongs to (see selectors), so a copy can only be read
-back by a lookup for that same account.
+Every key names the company and customer account it belongs to (see selectors), so a copy can only be read back by
+a lookup for that same account. A small per-process layer holds hot copies for a second, keyed the same way.
 """
 
 from __future__ import annotations
@@ -15,16 +15,24 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
+from orders import metrics
 from orders.exceptions import OrdersUnavailable
+from orders.local_cache import LocalCache
+from orders.odata.client import Deadline
 from orders.odata.errors import (
     AuthenticationFailed,
+    CircuitOpen,
     ODataError,
     Throttled,
     TransportFailed,
     UpstreamUnavailable,
 )
+from orders.upstream import flight_failed, single_flight
 
 T = TypeVar("T")
+
+# Hot copies for at most a second: a purge or refresh in another process is seen here within that time.
+_local = LocalCache(max_entries=5_000, ttl=1.0)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class Lookup(Generic[T]):
 
     @property
     def as_of(self) -> datetime:
-        return datetime.fromtimestamp(self.taken_at, tz=UTC)
+        return datetime.fromtimestamp(int(self.taken_at), tz=UTC)
 
     @property
     def age_seconds(self) -> int:
@@ -58,6 +66,8 @@ class Lookup(Generic[T]):
 def unavailable_from(exc: ODataError) -> OrdersUnavailable:
     if isinstance(exc, Throttled):
         return OrdersUnavailable("throttled", retry_after=exc.retry_after, detail=str(exc))
+    if isinstance(exc, CircuitOpen):
+        return OrdersUnavailable("unreachable", retry_after=exc.retry_after, detail=str(exc))
     if isinstance(exc, TransportFailed):
         return OrdersUnavailable("timeout" if exc.timed_out else "unreachable", detail=str(exc))
     if isinstance(exc, UpstreamUnavailable):
@@ -70,33 +80,72 @@ def unavailable_from(exc: ODataError) -> OrdersUnavailable:
 def snapshot_put(key: str, value: object) -> Snapshot:
     snapshot = Snapshot(value=value, taken_at=time.time())
     cache.set(key, snapshot, timeout=max(settings.ORDERS_STALE_SECONDS, settings.ORDERS_CACHE_SECONDS))
+    _local.set(key, snapshot, ttl=settings.ORDERS_CACHE_SECONDS)
     return snapshot
 
 
 def snapshot_delete(*keys: str) -> None:
     cache.delete_many(list(keys))
+    _local.delete(*keys)
+
+
+def snapshot_newest(keys: tuple[str, ...]) -> Snapshot | None:
+    found = cache.get_many(list(keys))
+    snapshots = [s for s in (found.get(k) for k in keys) if isinstance(s, Snapshot)]
+    return max(snapshots, key=lambda s: s.taken_at) if snapshots else None
 
 
 def read_through(
-    keys: tuple[str, ...], fetch: Callable[[], T], *, store_key: Callable[[T], str], refresh: bool = False
+    keys: tuple[str, ...],
+    fetch: Callable[[Deadline], T],
+    *,
+    store_key: Callable[[T], str],
+    deadline: Deadline,
+    refresh: bool = False,
 ) -> Lookup[T]:
-    """Serve a fresh copy, else read live; on failure fall back to a copy young enough to show.
+    """Serve a fresh copy, else read live (once, for everyone asking at the same moment); on failure fall back to a
+    copy young enough to show.
 
     `keys` are where a copy may be (an order is stored under its owner's account, and a user may have several
     accounts in one company); `store_key` names where a live answer goes.
     """
-    now = time.time()
-    found = cache.get_many(list(keys))
-    snapshots = [s for s in (found.get(k) for k in keys) if isinstance(s, Snapshot)]
-    snapshot = max(snapshots, key=lambda s: s.taken_at) if snapshots else None
-    if snapshot and not refresh and now - snapshot.taken_at < settings.ORDERS_CACHE_SECONDS:
+    fresh_for = settings.ORDERS_CACHE_SECONDS
+    if not refresh:
+        for key in keys:
+            hot = _local.get(key)
+            if hot is not None and time.time() - hot.taken_at < fresh_for:
+                metrics.cache_event("hit")
+                return Lookup(hot.value, hot.taken_at, "cache")
+    snapshot = snapshot_newest(keys)
+    if snapshot and not refresh and time.time() - snapshot.taken_at < fresh_for:
+        _local.set(keys[0], snapshot, ttl=fresh_for - (time.time() - snapshot.taken_at))
+        metrics.cache_event("hit")
         return Lookup(snapshot.value, snapshot.taken_at, "cache")
+    metrics.cache_event("miss")
+    flight_key = "|".join(keys)
+
+    def lead() -> Snapshot:
+        try:
+            value = fetch(deadline)
+        except ODataError as exc:
+            flight_failed(flight_key, exc)
+            raise
+        return snapshot_put(store_key(value), value)
+
+    def landed(since: float) -> Snapshot | None:
+        newest = snapshot_newest(keys)
+        return newest if newest is not None and newest.taken_at >= since else None
+
     try:
-        value = fetch()
+        fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)
     except ODataError as exc:
         problem = unavailable_from(exc)
-        if snapshot and now - snapshot.taken_at < settings.ORDERS_STALE_SECONDS:
+        if snapshot and time.time() - snapshot.taken_at < settings.ORDERS_STALE_SECONDS:
+            metrics.cache_event("stale")
             return Lookup(snapshot.value, snapshot.taken_at, "stale", problem)
         raise problem from exc
-    fresh = snapshot_put(store_key(value), value)
-    return Lookup(value, fresh.taken_at, "live")
+    return Lookup(fresh.value, fresh.taken_at, "live")
+
+
+def local_cache_clear() -> None:
+    _local.clear()

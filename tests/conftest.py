@@ -13,11 +13,19 @@ from tests.factories import make_customer
 from tests.fakes import FakeFnO
 
 
+def _forget_everything() -> None:
+    from orders import selectors, snapshots
+
+    cache.clear()
+    snapshots.local_cache_clear()
+    selectors._principals.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
-    cache.clear()
+    _forget_everything()
     yield
-    cache.clear()
+    _forget_everything()
 
 
 @pytest.fixture(scope="session")

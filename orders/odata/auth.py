@@ -93,6 +93,7 @@ class MsalTokenProvider:
         self._app: Any = None
         self._lock = threading.Lock()
         self.status = TokenStatus()
+        self.on_refresh: Callable[[], None] | None = None
 
     def _application(self) -> Any:
         with self._lock:
@@ -137,6 +138,8 @@ class MsalTokenProvider:
             self._record_error(message)
             raise AuthenticationFailed(message, code=code)
         if result.get("token_source") != "cache":
+            if self.on_refresh is not None:
+                self.on_refresh()
             self.status.acquired += 1
             self.status.last_refresh_at = time.time()
             self.status.expires_at = time.time() + float(result.get("expires_in") or 0)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -31,6 +31,14 @@ from .query import Query
 
 REQUEST_ID_HEADER = "x-ms-client-request-id"
 _RETRYABLE_STATUS = frozenset({502, 503, 504})
+
+
+class CallGuard(Protocol):
+    """Decides whether a call may go to F&O now (breaker, shared back-off) and learns from its outcome."""
+
+    def before_call(self, entity_set: str) -> None: ...
+
+    def after_call(self, entity_set: str, error: ODataError | None) -> None: ...
 
 
 class Deadline:
@@ -100,6 +108,7 @@ class ODataClient:
         max_pages: int = 10,
         max_response_bytes: int = 8 * 1024 * 1024,
         on_call: Callable[[CallRecord], None] | None = None,
+        guard: CallGuard | None = None,
     ) -> None:
         self.service_root = service_root if service_root.endswith("/") else service_root + "/"
         root = urlsplit(self.service_root)
@@ -111,6 +120,7 @@ class ODataClient:
         self._max_pages = max_pages
         self._max_bytes = max_response_bytes
         self._on_call = on_call
+        self._guard = guard
 
     def get_one(self, query: Query, *, deadline: Deadline, request_id: str) -> dict[str, Any]:
         if not query.is_key_read:
@@ -201,6 +211,21 @@ class ODataClient:
     ) -> Any:
         if deadline.expired:
             raise TransportFailed("deadline spent before calling F&O", timed_out=True)
+        if self._guard is not None:
+            self._guard.before_call(entity_set)
+        try:
+            result = self._exchange(url, entity_set, deadline, request_id, key_read, attempt)
+        except ODataError as exc:
+            if self._guard is not None:
+                self._guard.after_call(entity_set, exc)
+            raise
+        if self._guard is not None:
+            self._guard.after_call(entity_set, None)
+        return result
+
+    def _exchange(
+        self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool, attempt: int
+    ) -> Any:
         headers = {REQUEST_ID_HEADER: request_id}
         token = self._tokens.token(timeout=deadline.remaining())
         if token:

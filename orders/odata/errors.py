@@ -3,8 +3,9 @@
     ODataError
     ├── UpstreamUnavailable      try again later; views answer 503 (504 for a timeout)
     │   ├── TransportFailed      timeout, refused, reset, deadline spent (.timed_out)
-    │   ├── Throttled            429; .retry_after seconds when F&O sends Retry-After
-    │   └── ServerError          5xx
+    │   ├── Throttled            429; .retry_after seconds when F&O sends Retry-After (or a shared back-off)
+    │   ├── ServerError          5xx
+    │   └── CircuitOpen          not called: recent failures opened the circuit breaker
     ├── AuthenticationFailed     MSAL error dict, or 401/403 after one token refresh
     ├── RequestRejected          other 4xx: our bug; .code and .message from the error body
     │   └── EntityNotFound       404 on a key read
@@ -27,6 +28,17 @@ class ODataError(Exception):
         super().__init__(message)
         self.status_code = status_code
 
+    def __reduce__(self) -> tuple:
+        # Keyword-only constructors defeat Exception's default pickling; errors travel through the shared cache.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[ODataError], args: tuple, state: dict) -> ODataError:
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class UpstreamUnavailable(ODataError):
     retry_after: float | None = None
@@ -48,6 +60,12 @@ class Throttled(UpstreamUnavailable):
 class ServerError(UpstreamUnavailable):
     def __init__(self, message: str, *, status_code: int, retry_after: float | None = None) -> None:
         super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class CircuitOpen(UpstreamUnavailable):
+    def __init__(self, message: str, *, retry_after: float | None) -> None:
+        super().__init__(message)
         self.retry_after = retry_after
 
 
