@@ -9,7 +9,7 @@ SIM_PORT ?= 8001
 TEST_DATABASE_URL ?= postgres://portal@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-embedded test-services lint install simulator clean chromium
+.PHONY: run test test-embedded test-services lint install simulator clean chromium services
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 
-test: lint chromium test-embedded test-services
+test: lint chromium services test-embedded test-services
+
+# PostgreSQL and Redis on this machine: started if stopped. The multi-instance tests use Redis in both runs.
+services:
+	scripts/services.sh
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not possible here).
 chromium:
@@ -50,7 +54,6 @@ test-embedded: $(STAMP)
 # What production runs: PostgreSQL and Redis on this machine.
 test-services: $(STAMP)
 	@echo "=== tests against PostgreSQL and Redis ==="
-	scripts/services.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
 clean:

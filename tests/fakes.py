@@ -22,6 +22,7 @@ class FakeIdentityProvider:
     token_requests: int = 0
     fail_with: dict[str, Any] | None = None
     status_code: int = 200
+    retry_after: str = ""
     issued: list[str] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -38,7 +39,8 @@ class FakeIdentityProvider:
         if url.startswith(TOKEN_ENDPOINT):
             self.token_requests += 1
             if self.fail_with is not None:
-                return httpx.Response(self.status_code, json=self.fail_with)
+                headers = {"Retry-After": self.retry_after} if self.retry_after else {}
+                return httpx.Response(self.status_code, json=self.fail_with, headers=headers)
             token = f"token-{self.token_requests}"
             self.issued.append(token)
             return httpx.Response(200, json={"access_token": token, "token_type": "Bearer", "expires_in": 3600})

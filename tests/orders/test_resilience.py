@@ -1,0 +1,225 @@
+"""Single-flight, shared back-off, the circuit breaker and the deadline, against the in-process fake."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from django.test import Client
+
+from orders import upstream
+from orders.exceptions import OrdersUnavailable
+from orders.odata.client import Deadline
+from orders.selectors import AccountRef, OrderFilters, order_get_for_customer, order_list_for_customer
+from orders.upstream import FlightAbandoned, single_flight
+from tests.factories import order_row
+from tests.fakes import FakeFnO
+
+pytestmark = pytest.mark.django_db
+ALICE = (AccountRef("usmf", "US-001"),)
+
+
+class SlowFnO(FakeFnO):
+    delay: float = 0.0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        time.sleep(self.delay)
+        return super().__call__(request)
+
+
+@pytest.fixture
+def slow_fno(fake_fno):
+    from orders import d365
+    from orders.odata.auth import StaticTokenProvider
+
+    fno = SlowFnO()
+    fno.delay = 0.3
+    d365.set_odata_client(d365.build_odata_client(transport=httpx.MockTransport(fno), tokens=StaticTokenProvider()))
+    return fno
+
+
+def _get_order(ref: str = "R"):
+    return order_get_for_customer(accounts=ALICE, company="usmf", number="000123", request_id=ref)
+
+
+def test_concurrent_requests_for_one_cold_order_make_one_f_and_o_read(slow_fno: SlowFnO) -> None:
+    slow_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        lookups = list(pool.map(lambda i: _get_order(f"R{i}"), range(20)))
+    headers = [r for r in slow_fno.requests if "SalesOrderHeadersV2" in r.url.path]
+    assert len(headers) == 1
+    assert {lookup.value.order.number for lookup in lookups} == {"000123"}
+
+
+def test_single_flight_waiters_share_the_leaders_failure(slow_fno: SlowFnO) -> None:
+    slow_fno.script = [FakeFnO.respond(500)] * 50
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        futures = [pool.submit(_get_order) for _ in range(10)]
+    errors = [f.exception() for f in futures]
+    assert all(isinstance(e, OrdersUnavailable) for e in errors)
+    assert len(slow_fno.requests) == 1
+
+
+def test_waiting_for_a_leader_counts_against_the_deadline() -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def leader_fetch():
+        started.set()
+        release.wait(5)
+        return "value"
+
+    leader = threading.Thread(target=lambda: single_flight("k", leader_fetch, deadline=Deadline(5),
+                                                          landed=lambda since: None))
+    leader.start()
+    started.wait(2)
+    begun = time.monotonic()
+    with pytest.raises(FlightAbandoned):
+        single_flight("k", lambda: "mine", deadline=Deadline(0.3), landed=lambda since: None)
+    assert time.monotonic() - begun < 0.6
+    release.set()
+    leader.join()
+
+
+def test_a_crashed_lock_holder_blocks_only_until_its_lock_expires() -> None:
+    from django.core.cache import cache
+
+    cache.set("sf:k2", time.time(), timeout=1)  # a holder that died without releasing
+    begun = time.monotonic()
+    value = single_flight("k2", lambda: "fresh", deadline=Deadline(5), landed=lambda since: None)
+    assert value == "fresh"
+    assert 0.5 < time.monotonic() - begun < 2.5
+
+
+def test_a_429_pauses_every_caller_for_retry_after(fake_fno: FakeFnO) -> None:
+    fake_fno.script = [FakeFnO.respond(429, headers={"Retry-After": "30"})]
+    with pytest.raises(OrdersUnavailable) as first:
+        _get_order()
+    assert first.value.retry_after == 30
+    calls = len(fake_fno.requests)
+    began = time.monotonic()
+    with pytest.raises(OrdersUnavailable) as second:
+        order_list_for_customer(accounts=ALICE, filters=OrderFilters(q="other"), request_id="R2")
+    assert time.monotonic() - began < 0.1  # no waiting
+    assert second.value.kind == "throttled"
+    assert 28 <= second.value.retry_after <= 30
+    assert len(fake_fno.requests) == calls  # F&O was not called again
+    assert upstream.breaker_state().backoff_for > 28
+
+
+def test_during_back_off_a_stale_copy_is_served(fake_fno: FakeFnO, settings) -> None:
+    settings.ORDERS_CACHE_SECONDS = 0
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    _get_order()
+    fake_fno.script = [FakeFnO.respond(429, headers={"Retry-After": "20"})]
+    assert _get_order().stale
+    calls = len(fake_fno.requests)
+    lookup = _get_order()
+    assert lookup.stale
+    assert lookup.problem.kind == "throttled"
+    assert len(fake_fno.requests) == calls
+
+
+def test_back_off_without_retry_after_uses_the_default(fake_fno: FakeFnO, settings) -> None:
+    settings.D365_THROTTLE_DEFAULT_SECONDS = 7
+    fake_fno.script = [FakeFnO.respond(429)]
+    with pytest.raises(OrdersUnavailable):
+        _get_order()
+    assert 6 < upstream.breaker_state().backoff_for <= 7
+
+
+def test_breaker_opens_after_repeated_failures_then_probes_once_and_closes(fake_fno, settings) -> None:
+    settings.D365_BREAKER_FAILURES = 3
+    settings.D365_BREAKER_COOLDOWN_SECONDS = 0.5
+    fake_fno.script = [FakeFnO.respond(500)] * 3
+    for i in range(3):
+        with pytest.raises(OrdersUnavailable):
+            order_list_for_customer(accounts=ALICE, filters=OrderFilters(q=f"q{i}"), request_id="R")
+    assert upstream.breaker_state().state == "open"
+    calls = len(fake_fno.requests)
+    began = time.monotonic()
+    with pytest.raises(OrdersUnavailable) as rejected:
+        _get_order()
+    assert time.monotonic() - began < 0.05
+    assert rejected.value.retry_after is not None
+    assert len(fake_fno.requests) == calls
+    time.sleep(0.6)
+    assert upstream.breaker_state().state == "half_open"
+
+    # Half-open: of many concurrent callers, exactly one reaches F&O.
+    gate = threading.Event()
+
+    def slow_ok(request: httpx.Request) -> httpx.Response:
+        gate.wait(2)
+        return httpx.Response(200, json={"value": []})
+
+    fake_fno.script = [slow_ok]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(order_list_for_customer, accounts=ALICE, filters=OrderFilters(q=f"p{i}"),
+                               request_id="R") for i in range(8)]
+        time.sleep(0.3)
+        gate.set()
+    outcomes = [f.exception() for f in futures]
+    assert len(fake_fno.requests) == calls + 1
+    assert sum(e is None for e in outcomes) == 1
+    assert upstream.breaker_state().state == "closed"
+
+
+def test_a_failed_probe_reopens_the_breaker(fake_fno, settings) -> None:
+    settings.D365_BREAKER_FAILURES = 1
+    settings.D365_BREAKER_COOLDOWN_SECONDS = 0.3
+    fake_fno.script = [FakeFnO.respond(500)] * 2
+    with pytest.raises(OrdersUnavailable):
+        _get_order()
+    time.sleep(0.4)
+    with pytest.raises(OrdersUnavailable):
+        _get_order()  # the probe, which fails
+    assert upstream.breaker_state().state == "open"
+
+
+def test_breaker_ignores_what_is_not_an_outage(fake_fno, settings) -> None:
+    settings.D365_BREAKER_FAILURES = 1
+    fake_fno.script = [FakeFnO.respond(400, {"error": {"code": "", "message": "bad"}})]
+    with pytest.raises(OrdersUnavailable):
+        _get_order()
+    assert upstream.breaker_state().state == "closed"
+
+
+@pytest.mark.integration
+def test_a_lookup_never_waits_longer_than_the_budget(live_fno, settings) -> None:
+    from orders import d365
+    from orders.odata.auth import StaticTokenProvider
+
+    settings.D365_TIMEOUT_SECONDS = 0.6
+    d365.set_odata_client(d365.build_odata_client(tokens=StaticTokenProvider()))
+    live_fno.set_faults(latency=0.4)  # each call fits; the header read plus the documents do not
+    began = time.monotonic()
+    with pytest.raises(OrdersUnavailable) as caught:
+        order_get_for_customer(accounts=ALICE, company="usmf", number="001001", request_id="R")
+    assert time.monotonic() - began < 0.6 + 0.15
+    assert caught.value.kind == "timeout"
+
+
+def test_no_retry_when_too_little_time_remains(fake_fno, settings) -> None:
+    settings.D365_TIMEOUT_SECONDS = 0.15
+
+    def slow_503(request):
+        time.sleep(0.05)
+        return httpx.Response(503)
+
+    fake_fno.script = [slow_503, slow_503]
+    with pytest.raises(OrdersUnavailable):
+        _get_order()
+    assert len(fake_fno.requests) == 1
+
+
+def test_web_page_during_an_open_breaker_is_an_honest_503(alice_client: Client, fake_fno, settings) -> None:
+    settings.D365_BREAKER_FAILURES = 1
+    fake_fno.script = [FakeFnO.respond(500)]
+    alice_client.get("/orders/")
+    response = alice_client.get("/orders/usmf/000123/")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) >= 1

@@ -1,0 +1,85 @@
+"""Start real portal processes (gunicorn, production settings) that share one Redis, for multi-instance tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+REDIS_URL = os.environ.get("TEST_MULTI_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(tmp: Path, d365_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "D365_", "PYTEST"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="multi-process-test-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=f"sqlite:///{tmp / 'portal.sqlite3'}",
+        REDIS_URL=REDIS_URL,
+        CACHE_KEY_PREFIX=f"t{os.getpid()}{int(time.time())}",
+        D365_URL=d365_url,
+        D365_TIMEOUT_SECONDS="3",
+        API_RATE_LIMIT="off",
+        GUNICORN_ACCESSLOG="",
+        **extra,
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+@contextmanager
+def portal_processes(count: int, env: dict[str, str], *, threads: int = 16) -> Iterator[list[str]]:
+    procs, urls = [], []
+    try:
+        for _ in range(count):
+            port = _free_port()
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "-c", "gunicorn.conf.py",
+                 "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(threads)],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))
+            urls.append(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 30
+        for url in urls:
+            while True:
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"portal at {url} did not start")
+                time.sleep(0.2)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
