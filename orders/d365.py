@@ -12,7 +12,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from orders import metrics
+from orders import audit, metrics
 from orders.odata.auth import Certificate, MsalTokenProvider, StaticTokenProvider, TokenProvider
 from orders.odata.client import CallRecord, ODataClient, build_http_client
 from orders.upstream import UpstreamGuard
@@ -40,6 +40,7 @@ def _log_call(record: CallRecord) -> None:
         )
     )
     metrics.fno_call(record.entity_set, record.outcome, record.latency_ms / 1000)
+    audit.call_observed(record)
     for listener in list(call_listeners):
         listener(record)
 
@@ -115,3 +116,11 @@ def set_odata_client(client: ODataClient | None) -> None:
     global _client
     with _lock:
         _client = client
+
+
+def token_status() -> tuple[str, object]:
+    """("none" | "msal", TokenStatus) for this process's token provider. The token itself is never exposed."""
+    client = get_odata_client()
+    tokens = client.tokens
+    kind = "msal" if isinstance(tokens, MsalTokenProvider) else "none"
+    return kind, tokens.status  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +22,11 @@ class ReferenceCodeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from orders.audit import calls_capture_start
+
         request.reference = reference_code_new()  # type: ignore[attr-defined]
+        request.started_at = time.monotonic()  # type: ignore[attr-defined]
+        calls_capture_start()
         response = self.get_response(request)
         response["X-Reference"] = request.reference  # type: ignore[attr-defined]
         return response

@@ -59,3 +59,75 @@ class ApiToken(models.Model):
 
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class LookupSnapshot(models.Model):
+    """What a lookup showed, as F&O's rows, stored once per distinct content (hash-addressed) for replay."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    kind = models.CharField(max_length=16)  # "order" or "list"
+    rows = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.digest[:12]}"
+
+
+class LookupAudit(models.Model):
+    """One customer, API or staff lookup: who, what, when, how it went. No passwords, tokens or cookies."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("answered")
+        STALE = "stale", _("stale copy shown")
+        NOT_FOUND = "not_found", _("not found")
+        INVALID = "invalid", _("invalid input")
+        UNAVAILABLE = "unavailable", _("F&O unavailable")
+
+    reference = models.CharField(max_length=9, db_index=True)
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(max_length=8)  # "web", "api" or "staff"
+    kind = models.CharField(max_length=8)  # "list" or "order"
+    path = models.CharField(max_length=300)
+    company = models.CharField(max_length=8, blank=True)
+    order_number = models.CharField(max_length=40, blank=True, db_index=True)
+    query = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    problem = models.CharField(max_length=20, blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    latency_ms = models.PositiveIntegerField()
+    cache = models.CharField(max_length=8, blank=True)  # "live", "cache", "stale" or "" (no lookup)
+    as_of = models.DateTimeField(null=True, blank=True)
+    fno_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    fno_calls = models.JSONField(default=list, blank=True)
+    snapshot = models.ForeignKey(LookupSnapshot, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("lookup")
+        permissions = [
+            ("lookup_any_order", _("Can look up any order and replay reference codes")),
+            ("purge_order_cache", _("Can purge an order's cached copy")),
+            ("view_fno_health", _("Can see the health of the link to F&O")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.channel} {self.kind} {self.outcome}"
+
+
+class FnoCall(models.Model):
+    """One HTTP exchange with F&O, for the health page. Kept for a short time only."""
+
+    at = models.DateTimeField(db_index=True)
+    entity_set = models.CharField(max_length=80)
+    status = models.PositiveSmallIntegerField(null=True)
+    outcome = models.CharField(max_length=24)
+    latency_ms = models.PositiveIntegerField()
+    reference = models.CharField(max_length=9, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["entity_set", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity_set} {self.outcome} {self.latency_ms} ms"

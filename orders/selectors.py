@@ -3,12 +3,13 @@ and the answer is checked against those pairs again before anyone sees it."""
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import re
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
@@ -71,6 +72,21 @@ class OrderPage:
     total_count: int | None
     page: int
     page_size: int
+    rows: list[dict] = field(default_factory=list)  # F&O's rows as read, for replay
+
+    @classmethod
+    def from_rows(cls, rows: list[dict], *, total_count: int | None, page: int, page_size: int,
+                  accounts: tuple[AccountRef, ...] | None = None) -> OrderPage:
+        summaries = []
+        kept = []
+        for row in rows[:page_size]:
+            order = SalesOrder.from_odata(row)
+            if accounts is not None and not _owns(accounts, order.company, order.customer_account):
+                continue  # never trust the filter alone
+            lines = [OrderLine.from_odata(r) for r in row.get(settings.D365_ENTITY_SALES_ORDER_LINES) or []]
+            summaries.append(OrderSummary(order, lines_total(lines)))
+            kept.append(row)
+        return cls(summaries, total_count, page, page_size, kept)
 
     @property
     def has_next(self) -> bool:
@@ -89,6 +105,22 @@ class OrderDetail:
     lines: list[OrderLine]
     shipments: list[Shipment]
     invoices: list[Invoice]
+    rows: dict = field(default_factory=dict)  # F&O's rows as read: header (with lines), slips, invoices
+
+    @classmethod
+    def from_rows(cls, rows: dict) -> OrderDetail:
+        header = rows["header"]
+        lines = sorted(
+            (OrderLine.from_odata(r) for r in header.get(settings.D365_ENTITY_SALES_ORDER_LINES) or []),
+            key=lambda line: line.line_number,
+        )
+        return cls(
+            order=SalesOrder.from_odata(header),
+            lines=lines,
+            shipments=[Shipment.from_odata(r) for r in rows.get("slips", [])],
+            invoices=[Invoice.from_odata(r) for r in rows.get("invoices", [])],
+            rows=rows,
+        )
 
     @property
     def status(self) -> CustomerStatus:
@@ -275,14 +307,9 @@ def order_list_for_customer(
             .with_count()
         )
         page = d365.get_odata_client().get_page(query, deadline=deadline, request_id=request_id)
-        summaries = []
-        for row in page.rows[: filters.page_size]:
-            order = SalesOrder.from_odata(row)
-            if not _owns(accounts, order.company, order.customer_account):
-                continue  # never trust the filter alone
-            lines = [OrderLine.from_odata(r) for r in row.get(settings.D365_ENTITY_SALES_ORDER_LINES) or []]
-            summaries.append(OrderSummary(order, lines_total(lines)))
-        return OrderPage(summaries, page.count, filters.page, filters.page_size)
+        return OrderPage.from_rows(
+            page.rows, total_count=page.count, page=filters.page, page_size=filters.page_size, accounts=accounts
+        )
 
     return read_through((key,), fetch, store_key=lambda _: key, refresh=refresh, deadline=_deadline())
 
@@ -340,11 +367,6 @@ def _order_detail_fetch(
     if len(rows) != 1:
         raise OrderNotFound(number)
     row = rows[0]
-    order = SalesOrder.from_odata(row)
-    lines = sorted(
-        (OrderLine.from_odata(r) for r in row.get(settings.D365_ENTITY_SALES_ORDER_LINES) or []),
-        key=lambda line: line.line_number,
-    )
     # Only after F&O has confirmed the order is this customer's do we ask for its documents.
     documents = eq("dataAreaId", company) & eq("SalesOrderNumber", number)
     slips_query = (
@@ -355,12 +377,13 @@ def _order_detail_fetch(
         _query(settings.D365_ENTITY_INVOICES).where(documents).selecting(*Invoice.FIELDS)
         .ordered_by("InvoiceDate").page(top=200)
     )
-    slips_future = _pool.submit(client.get_page, slips_query, deadline=deadline, request_id=request_id)
+    # The pool thread runs in a copy of this context, so its call lands in this request's capture and logs.
+    slips_future = _pool.submit(
+        contextvars.copy_context().run, client.get_page, slips_query, deadline=deadline, request_id=request_id
+    )
     invoices_page = client.get_page(invoices_query, deadline=deadline, request_id=request_id)
     slips_page = slips_future.result()
-    shipments = [Shipment.from_odata(r) for r in slips_page.rows]
-    invoices = [Invoice.from_odata(r) for r in invoices_page.rows]
-    return OrderDetail(order=order, lines=lines, shipments=shipments, invoices=invoices)
+    return OrderDetail.from_rows({"header": row, "slips": slips_page.rows, "invoices": invoices_page.rows})
 
 
 def _owns(accounts: tuple[AccountRef, ...], company: str, account: str) -> bool:
@@ -375,3 +398,50 @@ def _owned(row: dict, accounts: tuple[AccountRef, ...], company: str, number: st
         and str(row.get("SalesOrderNumber", "")).casefold() == number.casefold()
         and _owns(accounts, order_company, str(row.get("OrderingCustomerAccountNumber", "")))
     )
+
+
+# Staff ---------------------------------------------------------------------------------------------------------
+
+STAFF_RESULTS = 50
+
+
+def order_search_any(*, q: str, company: str, request_id: str) -> list[SalesOrder]:
+    """Support's search across every company: order number, customer account, or the customer's reference."""
+    q = " ".join(q.split()).replace("*", "")
+    if not q or len(q) > SEARCH_MAX or any(unicodedata.category(ch) == "Cc" for ch in q):
+        raise InvalidLookup("search text")
+    if company and not COMPANY.fullmatch(company):
+        raise InvalidLookup("company")
+    condition = any_of(
+        eq("SalesOrderNumber", q),
+        eq("OrderingCustomerAccountNumber", q),
+        like("CustomersOrderReference", f"*{q}*"),
+        like("CustomerRequisitionNumber", f"*{q}*"),
+    )
+    if company:
+        condition = eq("dataAreaId", company) & condition
+    query = (
+        _query(settings.D365_ENTITY_SALES_ORDERS)
+        .where(condition)
+        .selecting(*SalesOrder.LIST_FIELDS)
+        .ordered_by("OrderCreationDateTime desc")
+        .page(top=STAFF_RESULTS)
+    )
+    page = d365.get_odata_client().get_page(query, deadline=_deadline(), request_id=request_id)
+    return [SalesOrder.from_odata(row) for row in page.rows]
+
+
+def customer_account_exists(*, company: str, account: str, request_id: str) -> bool:
+    """A key read of the customer in that company; used before linking a portal user to it."""
+    from orders.odata.errors import EntityNotFound
+
+    query = (
+        _query(settings.D365_ENTITY_CUSTOMERS)
+        .by_key(dataAreaId=company, CustomerAccount=account)
+        .selecting("dataAreaId", "CustomerAccount")
+    )
+    try:
+        d365.get_odata_client().get_one(query, deadline=_deadline(), request_id=request_id)
+    except EntityNotFound:
+        return False
+    return True

@@ -59,7 +59,11 @@ def customer_user_upsert(
 
 
 def order_cache_purge(*, company: str, account: str, number: str) -> None:
-    cache.delete(order_cache_key(company=company, account=account, number=number))
+    """Forget the order's copy everywhere: the next lookup reads F&O live. (Other instances' one-second hot copies
+    expire by themselves.)"""
+    from orders.snapshots import snapshot_delete
+
+    snapshot_delete(order_cache_key(company=company, account=account, number=number))
 
 
 def refresh_budget_take(*, user_id: int) -> bool:

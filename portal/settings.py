@@ -101,8 +101,10 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Tables written on most requests gain nothing from cachalot and would churn its invalidation.
-CACHALOT_UNCACHABLE_TABLES = frozenset({"django_migrations", "django_session", "axes_accessattempt",
-                                        "axes_accesslog", "axes_accessfailurelog"})
+CACHALOT_UNCACHABLE_TABLES = frozenset({
+    "django_migrations", "django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog",
+    "orders_lookupaudit", "orders_lookupsnapshot", "orders_fnocall", "orders_apitoken",
+})
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -236,6 +238,10 @@ D365_BREAKER_COOLDOWN_SECONDS = env_float("D365_BREAKER_COOLDOWN_SECONDS", 15.0)
 
 ORDERS_CACHE_SECONDS = env_int("ORDERS_CACHE_SECONDS", 30)
 ORDERS_STALE_SECONDS = env_int("ORDERS_STALE_SECONDS", 900)
+
+# The lookup audit behind reference-code replay: kept this many days. "async" writes in a background thread.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 30)
+AUDIT_WRITE_MODE = env_str("AUDIT_WRITE_MODE", "async")
 
 # Requests per API token, shared by every instance through the cache. `off` for load tests.
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "120/m")

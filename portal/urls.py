@@ -22,6 +22,7 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include(auth_patterns)),
     path("api/v1/", include("orders.api_urls")),
+    path("staff/", include("orders.staff_urls")),
     path("", include("orders.urls")),
 ]
 

@@ -14,8 +14,9 @@ from tests.fakes import FakeFnO
 
 
 def _forget_everything() -> None:
-    from orders import selectors, snapshots
+    from orders import audit, selectors, snapshots
 
+    audit._writer._pending.clear()
     cache.clear()
     snapshots.local_cache_clear()
     selectors._principals.clear()

@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("D365_URL", "http://fno.test")
+os.environ.setdefault("AUDIT_WRITE_MODE", "sync")
 
 from portal.settings import *  # noqa: F403
 

@@ -117,6 +117,7 @@ class ODataClient:
         self._root = root
         self._http = http
         self._tokens = tokens
+        self.tokens = tokens
         self._max_pages = max_pages
         self._max_bytes = max_response_bytes
         self._on_call = on_call

@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from orders.audit import lookup_record
 from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
 from orders.records import Invoice, OrderLine, SalesOrder, Shipment
 from orders.selectors import (
@@ -137,14 +138,26 @@ def api_view(view: View) -> View:
         wait = _rate_limit(principal)
         if wait is not None:
             return problem(request, 429, "rate_limited", "Too many requests for this token.", retry_after=wait)
+        audit: dict[str, Any] = {
+            "channel": "api", "user_id": principal.user_id, "query": request.GET.dict(),
+            "kind": "order" if "number" in kwargs else "list",
+            "company": kwargs.get("company", ""), "order_number": kwargs.get("number", ""),
+        }
         try:
             response = view(request, principal, *args, **kwargs)
         except InvalidLookup as exc:
+            lookup_record(request, outcome="invalid", status_code=400, **audit)
             return problem(request, 400, "invalid_parameters", f"Invalid {exc}.")
         except OrderNotFound:
+            lookup_record(request, outcome="not_found", status_code=404, **audit)
             return problem(request, 404, "not_found", "No such order for this account.")
         except OrdersUnavailable as exc:
+            lookup_record(request, outcome="unavailable", problem=exc.kind, status_code=exc.status_code, **audit)
             return _unavailable(request, exc)
+        lookup = getattr(request, "api_lookup", None)
+        if lookup is not None:
+            outcome = "stale" if lookup.stale else "ok"
+            lookup_record(request, outcome=outcome, status_code=response.status_code, lookup=lookup, **audit)
         patch_vary_headers(response, ["Authorization"])
         return response
 
@@ -306,6 +319,7 @@ def order_list(request: HttpRequest, principal: ApiPrincipal) -> HttpResponse:
     lookup: Lookup[OrderPage] = order_list_for_customer(
         accounts=principal.accounts, filters=filters, request_id=request.reference
     )
+    request.api_lookup = lookup  # type: ignore[attr-defined]
     page = lookup.value
     next_url = None
     if page.has_next:
@@ -330,6 +344,7 @@ def order_detail(request: HttpRequest, principal: ApiPrincipal, company: str, nu
         )
     except InvalidLookup as exc:
         raise OrderNotFound(number) from exc  # a reference that cannot exist is simply not there
+    request.api_lookup = lookup  # type: ignore[attr-defined]
     body = {**order_detail_json(lookup.value), **_freshness(lookup)}
     return _json_response(request, body, max_age=_fresh_for(lookup))
 

@@ -11,14 +11,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from orders.audit import lookup_record
 from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
 from orders.selectors import (
+    OrderDetail,
     customer_accounts,
     order_filters_parse,
     order_get_for_customer,
     order_list_for_customer,
 )
 from orders.services import refresh_budget_take
+from orders.snapshots import Lookup
 from orders.status import RULES
 
 
@@ -48,9 +51,11 @@ def _refresh_requested(request: HttpRequest) -> bool:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def order_list(request: HttpRequest) -> HttpResponse:
+    audit = {"channel": "web", "kind": "list", "query": request.GET.dict()}
     try:
         filters = order_filters_parse(request.GET.dict())
     except InvalidLookup:
+        lookup_record(request, outcome="invalid", status_code=400, **audit)
         return render(request, "400.html", {"message": _("That search can't be used.")}, status=400)
     accounts = customer_accounts(user=request.user)
     refresh = _refresh_requested(request)
@@ -59,7 +64,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
             accounts=accounts, filters=filters, request_id=request.reference, refresh=refresh
         )
     except OrdersUnavailable as problem:
+        lookup_record(request, outcome="unavailable", problem=problem.kind, status_code=problem.status_code, **audit)
         return unavailable_response(request, problem)
+    lookup_record(request, outcome="stale" if lookup.stale else "ok", status_code=200, lookup=lookup, **audit)
     if request.method == "POST":
         if refresh and lookup.source == "live":
             messages.success(request, _("Refreshed from our order system."))
@@ -87,23 +94,28 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, company: str, number: str) -> HttpResponse:
     accounts = customer_accounts(user=request.user)
     refresh = _refresh_requested(request)
+    audit = {"channel": "web", "kind": "order", "company": company, "order_number": number}
     try:
         lookup = order_get_for_customer(
             accounts=accounts, company=company, number=number, request_id=request.reference, refresh=refresh
         )
     except (OrderNotFound, InvalidLookup) as exc:
+        outcome = "invalid" if isinstance(exc, InvalidLookup) else "not_found"
+        lookup_record(request, outcome=outcome, status_code=404, **audit)
         raise Http404("no such order for this customer") from exc
     except OrdersUnavailable as problem:
+        lookup_record(request, outcome="unavailable", problem=problem.kind, status_code=problem.status_code, **audit)
         return unavailable_response(request, problem)
+    lookup_record(request, outcome="stale" if lookup.stale else "ok", status_code=200, lookup=lookup, **audit)
     if request.method == "POST":
         if refresh and lookup.source == "live":
             messages.success(request, _("Refreshed from our order system."))
         return HttpResponseRedirect(request.path)
-    return render(request, "orders/web/detail.html", order_detail_context(lookup))
+    return render(request, "orders/web/detail.html", order_detail_context(lookup, refresh_url=request.path))
 
 
-def order_detail_context(lookup) -> dict:
-    """Shared with the staff view, which renders the same template for the same order."""
+def order_detail_context(lookup: Lookup[OrderDetail], *, refresh_url: str = "") -> dict:
+    """Shared with the staff views, which render the same customer template for the same order."""
     detail = lookup.value
     return {
         "lookup": lookup,
@@ -111,4 +123,5 @@ def order_detail_context(lookup) -> dict:
         "order": detail.order,
         "status": detail.status,
         "timeline": detail.timeline,
+        "refresh_url": refresh_url,
     }

@@ -17,6 +17,7 @@ DEMO_CUSTOMERS = [
 ]
 DEMO_PASSWORD = "demo-orders-2026"  # noqa: S105  (demo data for the simulator)
 DEMO_STAFF = ("support@example.com", "demo-support-2026")
+DEMO_ADMIN = ("admin@example.com", "demo-admin-2026")
 
 
 class Command(BaseCommand):
@@ -25,14 +26,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         for email, accounts in DEMO_CUSTOMERS:
             customer_user_upsert(email=email, password=DEMO_PASSWORD, accounts=accounts)
-        staff_email, staff_password = DEMO_STAFF
+        from django.contrib.auth.models import Group
+
+        from orders.roles import ADMINISTRATOR, AGENT
+
         user_model = get_user_model()
-        staff, _ = user_model.objects.get_or_create(username=staff_email, defaults={"email": staff_email})
-        staff.is_staff = True
-        staff.is_superuser = True
-        staff.set_password(staff_password)
-        staff.save()
+        for (email, password), role in ((DEMO_STAFF, AGENT), (DEMO_ADMIN, ADMINISTRATOR)):
+            staff, _ = user_model.objects.get_or_create(username=email, defaults={"email": email})
+            staff.is_staff = True
+            staff.set_password(password)
+            staff.save()
+            staff.groups.set([Group.objects.get(name=role)])
         self.stdout.write(f"Demo sign-ins (password for every customer: {DEMO_PASSWORD}):")
         for email, accounts in DEMO_CUSTOMERS:
             self.stdout.write(f"  {email:<22} {', '.join(str(a) for a in accounts)}")
-        self.stdout.write(f"  {staff_email:<22} support staff, password {staff_password}")
+        self.stdout.write(f"  {DEMO_STAFF[0]:<22} support agent, password {DEMO_STAFF[1]}  (/staff/orders/)")
+        self.stdout.write(f"  {DEMO_ADMIN[0]:<22} administrator, password {DEMO_ADMIN[1]}  (/admin/)")

@@ -1,0 +1,213 @@
+"""The lookup audit: what each request saw, for support's reference-code replay and the F&O health page.
+
+Writes go through a small in-process queue that a background thread flushes in batches, so a lookup never waits
+on an insert. A crash loses at most the last half-second of records. With AUDIT_WRITE_MODE=sync (tests) every
+record is written at once.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import logging
+import queue
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.http import HttpRequest
+
+from orders.models import FnoCall, LookupAudit, LookupSnapshot
+from orders.odata.client import CallRecord
+
+logger = logging.getLogger("orders.audit")
+
+_calls: contextvars.ContextVar[list[CallRecord] | None] = contextvars.ContextVar("fno_calls", default=None)
+
+
+def calls_capture_start() -> list[CallRecord]:
+    captured: list[CallRecord] = []
+    _calls.set(captured)
+    return captured
+
+
+def calls_captured() -> list[CallRecord]:
+    return list(_calls.get() or [])
+
+
+def call_observed(record: CallRecord) -> None:
+    """d365's listener: every F&O exchange joins the current request's capture and the health record."""
+    captured = _calls.get()
+    if captured is not None:
+        captured.append(record)
+    _writer.put(("call", record, datetime.now(UTC)))
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def snapshot_payload(kind: str, rows: Any) -> tuple[str, str]:
+    body = json.dumps({"kind": kind, "rows": rows}, default=_json_default, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest(), body
+
+
+def lookup_record(
+    request: HttpRequest,
+    *,
+    channel: str,
+    kind: str,
+    outcome: str,
+    status_code: int,
+    company: str = "",
+    order_number: str = "",
+    query: dict[str, str] | None = None,
+    lookup: Any = None,
+    problem: str = "",
+    user_id: int | None = None,
+) -> None:
+    calls = calls_captured()
+    started = getattr(request, "started_at", time.monotonic())
+    snapshot = None
+    if lookup is not None:
+        value = lookup.value
+        rows = getattr(value, "rows", None)
+        if rows:
+            digest, body = snapshot_payload(kind, rows)
+            snapshot = (digest, kind, body)
+    if user_id is None and getattr(request, "user", None) is not None and request.user.is_authenticated:
+        user_id = request.user.pk
+    audit = LookupAudit(
+        reference=getattr(request, "reference", ""),
+        at=datetime.now(UTC),
+        user_id=user_id,
+        channel=channel,
+        kind=kind,
+        path=request.path[:300],
+        company=company[:8],
+        order_number=order_number[:40],
+        query={k: v[:100] for k, v in (query or {}).items() if k in ("q", "status", "from", "to", "page", "page_size")},
+        outcome=outcome,
+        problem=problem[:20],
+        status_code=status_code,
+        latency_ms=int((time.monotonic() - started) * 1000),
+        cache=lookup.source if lookup is not None else "",
+        as_of=lookup.as_of if lookup is not None else None,
+        fno_status=next((c.status for c in reversed(calls) if c.status is not None), None),
+        fno_calls=[
+            {"entity_set": c.entity_set, "status": c.status, "outcome": c.outcome,
+             "latency_ms": round(c.latency_ms, 1), "attempt": c.attempt, "url": c.url.split("?")[0]}
+            for c in calls
+        ],
+        snapshot_id=snapshot[0] if snapshot else None,
+    )
+    _writer.put(("audit", audit, snapshot))
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=20_000)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._last_prune = 0.0
+        self._pending: list[tuple] = []
+
+    def _write_pending(self) -> None:
+        with self._lock:
+            items, self._pending = self._pending, []
+        if items:
+            self._write(items)
+
+    def put(self, item: tuple) -> None:
+        if settings.AUDIT_WRITE_MODE == "sync":
+            # F&O calls may be observed on a helper thread; they are written with the request's own record, on
+            # the request's thread (SQLite in tests allows one writer).
+            with self._lock:
+                self._pending.append(item)
+            if item[0] == "audit":
+                self._write_pending()
+            return
+        self._ensure_thread()
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            logger.warning("audit.queue_full")  # keep serving; the audit is not worth an outage
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            items = [self._queue.get()]
+            deadline = time.monotonic() + 0.5
+            while len(items) < 500 and time.monotonic() < deadline:
+                try:
+                    items.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+            try:
+                close_old_connections()
+                self._write(items)
+            except Exception:
+                logger.exception("audit.write_failed")
+            finally:
+                for _ in items:
+                    self._queue.task_done()
+
+    def flush(self) -> None:
+        self._write_pending()
+        if self._thread is not None:
+            self._queue.join()
+
+    def _write(self, items: list[tuple]) -> None:
+        audits = [item[1] for item in items if item[0] == "audit"]
+        snapshots = {s[0]: s for item in items if item[0] == "audit" and (s := item[2])}
+        calls = [
+            FnoCall(at=at, entity_set=r.entity_set[:80], status=r.status, outcome=r.outcome[:24],
+                    latency_ms=int(r.latency_ms), reference=r.request_id[:9])
+            for kind, r, at in (i for i in items if i[0] == "call")
+        ]
+        with transaction.atomic():
+            if snapshots:
+                LookupSnapshot.objects.bulk_create(
+                    [LookupSnapshot(digest=d, kind=k, rows=json.loads(body)["rows"]) for d, k, body in
+                     snapshots.values()],
+                    ignore_conflicts=True,
+                )
+            if audits:
+                LookupAudit.objects.bulk_create(audits)
+            if calls:
+                FnoCall.objects.bulk_create(calls)
+        if time.monotonic() - self._last_prune > 3600:
+            self._last_prune = time.monotonic()
+            audit_prune()
+
+
+_writer = _Writer()
+
+
+def audit_flush() -> None:
+    _writer.flush()
+
+
+def audit_prune() -> tuple[int, int]:
+    """Forget what support no longer needs: lookups after AUDIT_RETENTION_DAYS, F&O calls after two days."""
+    now = datetime.now(UTC)
+    old_audits, _ = LookupAudit.objects.filter(at__lt=now - timedelta(days=settings.AUDIT_RETENTION_DAYS)).delete()
+    FnoCall.objects.filter(at__lt=now - timedelta(days=2)).delete()
+    kept = LookupAudit.objects.filter(snapshot_id__isnull=False).values("snapshot_id")
+    old_snapshots, _ = (
+        LookupSnapshot.objects.filter(created_at__lt=now - timedelta(hours=1)).exclude(digest__in=kept).delete()
+    )
+    return old_audits, old_snapshots

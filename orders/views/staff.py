@@ -1,0 +1,227 @@
+"""Support staff: find any order and see it as the customer does, replay a reference code, watch the F&O link."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from orders import d365, upstream
+from orders.audit import calls_captured, lookup_record
+from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
+from orders.health import fno_minutes, fno_window_stats, sparkline_svg
+from orders.models import LookupAudit
+from orders.odata.client import Deadline
+from orders.odata.errors import ODataError
+from orders.odata.query import Query
+from orders.selectors import (
+    COMPANY,
+    ORDER_NUMBER,
+    AccountRef,
+    OrderDetail,
+    OrderPage,
+    order_get_for_customer,
+    order_search_any,
+)
+from orders.services import order_cache_purge
+from orders.snapshots import Lookup, unavailable_from
+from orders.views.web import order_detail_context, unavailable_response
+
+
+def staff_permission(perm: str) -> Callable:
+    """Staff only (others go to sign-in), and the role's permission (others get 403)."""
+
+    def decorator(view: Callable) -> Callable:
+        @staff_member_required(login_url="login")
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perm(perm):
+                raise PermissionDenied(perm)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+LOOKUP = "orders.lookup_any_order"
+
+
+def _owner(company: str, account: str, number: str) -> AccountRef:
+    if not COMPANY.fullmatch(company) or not ORDER_NUMBER.fullmatch(number):
+        raise Http404("bad order reference")
+    if not account or len(account) > 40 or not all(c.isalnum() or c in "._-" for c in account):
+        raise Http404("bad account")
+    return AccountRef(company, account)
+
+
+@require_safe
+@staff_permission(LOOKUP)
+def order_lookup(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
+    company = request.GET.get("company", "")
+    context: dict[str, Any] = {"q": q, "company": company, "results": None}
+    if q:
+        try:
+            context["results"] = order_search_any(q=q, company=company, request_id=request.reference)
+            outcome, status = "ok", 200
+        except InvalidLookup:
+            context["error"] = _("Search for an order number, a customer account or a reference of up to 60 "
+                                 "characters.")
+            outcome, status = "invalid", 400
+        except ODataError as exc:
+            problem = unavailable_from(exc)
+            lookup_record(request, channel="staff", kind="search", outcome="unavailable", problem=problem.kind,
+                          status_code=problem.status_code, query={"q": q})
+            return unavailable_response(request, problem)
+        lookup_record(request, channel="staff", kind="search", outcome=outcome, status_code=status, query={"q": q})
+        return render(request, "orders/staff/lookup.html", context, status=status)
+    return render(request, "orders/staff/lookup.html", context)
+
+
+def _staff_order(request: HttpRequest, company: str, account: str, number: str) -> Lookup[OrderDetail]:
+    owner = _owner(company, account, number)
+    audit = {"channel": "staff", "kind": "order", "company": company, "order_number": number}
+    try:
+        lookup = order_get_for_customer(accounts=(owner,), company=company, number=number,
+                                        request_id=request.reference)
+    except (OrderNotFound, InvalidLookup) as exc:
+        lookup_record(request, outcome="not_found", status_code=404, **audit)
+        raise Http404("no such order for that account") from exc
+    lookup_record(request, outcome="stale" if lookup.stale else "ok", status_code=200, lookup=lookup, **audit)
+    return lookup
+
+
+@require_safe
+@staff_permission(LOOKUP)
+def order_view(request: HttpRequest, company: str, account: str, number: str) -> HttpResponse:
+    started = time.monotonic()
+    try:
+        lookup = _staff_order(request, company, account, number)
+    except OrdersUnavailable as problem:
+        return unavailable_response(request, problem)
+    detail = lookup.value
+    context = order_detail_context(lookup)
+    context.update(
+        account=account,
+        raw_header={k: v for k, v in detail.rows.get("header", {}).items() if k != "SalesOrderLines"},
+        raw_lines=detail.rows.get("header", {}).get("SalesOrderLines", []),
+        calls=calls_captured(),
+        elapsed_ms=int((time.monotonic() - started) * 1000),
+        fresh_for=max(0, _cache_seconds() - lookup.age_seconds),
+        can_purge=request.user.has_perm("orders.purge_order_cache"),
+    )
+    return render(request, "orders/staff/order.html", context)
+
+
+def _cache_seconds() -> int:
+    from django.conf import settings
+
+    return settings.ORDERS_CACHE_SECONDS
+
+
+@require_safe
+@staff_permission(LOOKUP)
+def order_preview(request: HttpRequest, company: str, account: str, number: str) -> HttpResponse:
+    """The customer's own page, rendered with the customer's template, for support to look at."""
+    try:
+        lookup = _staff_order(request, company, account, number)
+    except OrdersUnavailable as problem:
+        return unavailable_response(request, problem)
+    return render(request, "orders/web/detail.html", order_detail_context(lookup))
+
+
+@require_POST
+@staff_permission("orders.purge_order_cache")
+def order_purge(request: HttpRequest, company: str, account: str, number: str) -> HttpResponse:
+    owner = _owner(company, account, number)
+    order_cache_purge(company=owner.company, account=owner.account, number=number)
+    messages.success(request, _("The cached copy is gone: the next lookup of this order reads F&O live."))
+    return redirect("staff:order", company=company, account=account, number=number)
+
+
+@require_safe
+@staff_permission(LOOKUP)
+def reference_lookup(request: HttpRequest) -> HttpResponse:
+    code = request.GET.get("code", "").strip().upper()
+    if code:
+        return redirect("staff:reference", code=code)
+    return render(request, "orders/staff/reference_form.html")
+
+
+@require_safe
+@staff_permission(LOOKUP)
+def reference_replay(request: HttpRequest, code: str) -> HttpResponse:
+    code = code.strip().upper()
+    if len(code) > 9:
+        raise Http404("not a reference code")
+    records = list(LookupAudit.objects.filter(reference=code).select_related("user", "snapshot").order_by("at"))
+    replays = []
+    for record in records:
+        replay: dict[str, Any] = {"record": record}
+        snapshot = record.snapshot
+        if snapshot is not None and record.as_of is not None:
+            shown = Lookup(value=None, taken_at=record.as_of.timestamp(), source=record.cache)
+            if snapshot.kind == "order":
+                detail = OrderDetail.from_rows(snapshot.rows)
+                replay.update(order_detail_context(Lookup(detail, shown.taken_at, shown.source)))
+            elif snapshot.kind == "list":
+                page = OrderPage.from_rows(snapshot.rows, total_count=None, page=1, page_size=len(snapshot.rows))
+                replay.update(page=page, lookup=shown,
+                              show_company=len({o.order.company for o in page.orders}) > 1)
+        replays.append(replay)
+    lookup_record(request, channel="staff", kind="replay", outcome="ok" if records else "not_found",
+                  status_code=200 if records else 404, query={"q": code})
+    return render(request, "orders/staff/reference.html", {"code": code, "replays": replays},
+                  status=200 if records else 404)
+
+
+@require_safe
+@staff_permission("orders.view_fno_health")
+def health(request: HttpRequest) -> HttpResponse:
+    series = fno_minutes(minutes=60)
+    charts = [
+        (entity_set, sparkline_svg(points, label=_("%(set)s: calls per minute, failures in red, last hour")
+                                   % {"set": entity_set}))
+        for entity_set, points in series.items()
+    ]
+    kind, token = d365.token_status()
+    now = datetime.now(UTC).timestamp()
+    return render(request, "orders/staff/health.html", {
+        "stats": fno_window_stats(),
+        "charts": charts,
+        "breaker": upstream.breaker_state(),
+        "token_kind": kind,
+        "token": token,
+        "token_expires_in": int(token.expires_at - now) if token.expires_at else None,
+        "now": now,
+    })
+
+
+@require_POST
+@staff_permission("orders.view_fno_health")
+def health_test(request: HttpRequest) -> HttpResponse:
+    """One cheap read with a short timeout: is F&O reachable with our token right now?"""
+    from django.conf import settings
+
+    query = Query(settings.D365_ENTITY_SALES_ORDERS).selecting("dataAreaId").page(top=1)
+    started = time.monotonic()
+    try:
+        d365.get_odata_client().get_page(query, deadline=Deadline(min(3.0, settings.D365_TIMEOUT_SECONDS)),
+                                         request_id=request.reference)
+    except ODataError as exc:
+        messages.error(request, _("F&O did not answer properly: %(error)s (after %(ms)d ms)")
+                       % {"error": exc, "ms": (time.monotonic() - started) * 1000})
+    else:
+        messages.success(request, _("F&O answered in %(ms)d ms.") % {"ms": (time.monotonic() - started) * 1000})
+    return redirect("staff:health")
