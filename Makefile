@@ -49,12 +49,12 @@ chromium:
 # The embedded default: SQLite and the local-memory cache.
 test-embedded: $(STAMP)
 	@echo "=== tests on the embedded default (SQLite, local-memory cache) ==="
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest
+	env -u DATABASE_URL -u REDIS_URL PORTAL_FORBID_SKIPS=1 $(PY) -m pytest
 
 # What production runs: PostgreSQL and Redis on this machine.
 test-services: $(STAMP)
 	@echo "=== tests against PostgreSQL and Redis ==="
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_FORBID_SKIPS=1 $(PY) -m pytest
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

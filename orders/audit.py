@@ -59,6 +59,11 @@ def snapshot_payload(kind: str, rows: Any) -> tuple[str, str]:
     return hashlib.sha256(body.encode()).hexdigest(), body
 
 
+def _clean(text: str, limit: int) -> str:
+    # Paths and parameters are user input: no NULs or other control characters in the audit (PostgreSQL refuses NUL).
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text[:limit])
+
+
 def lookup_record(
     request: HttpRequest,
     *,
@@ -90,10 +95,11 @@ def lookup_record(
         user_id=user_id,
         channel=channel,
         kind=kind,
-        path=request.path[:300],
-        company=company[:8],
-        order_number=order_number[:40],
-        query={k: v[:100] for k, v in (query or {}).items() if k in ("q", "status", "from", "to", "page", "page_size")},
+        path=_clean(request.path, 300),
+        company=_clean(company, 8),
+        order_number=_clean(order_number, 40),
+        query={k: _clean(v, 100) for k, v in (query or {}).items()
+               if k in ("q", "status", "from", "to", "page", "page_size")},
         outcome=outcome,
         problem=problem[:20],
         status_code=status_code,
@@ -132,7 +138,10 @@ class _Writer:
             with self._lock:
                 self._pending.append(item)
             if item[0] == "audit":
-                self._write_pending()
+                try:
+                    self._write_pending()
+                except Exception:
+                    logger.exception("audit.write_failed")  # the audit is never worth failing a lookup
             return
         self._ensure_thread()
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -27,17 +26,16 @@ call_listeners: list[Callable[[CallRecord], None]] = []
 
 def _log_call(record: CallRecord) -> None:
     logger.info(
-        json.dumps(
-            {
-                "event": "odata.call",
-                "ref": record.request_id,
-                "entity_set": record.entity_set,
-                "status": record.status,
-                "outcome": record.outcome,
-                "latency_ms": round(record.latency_ms, 1),
-                "attempt": record.attempt,
-            }
-        )
+        "odata.call",
+        extra={
+            "event": "odata.call",
+            "ref": record.request_id,
+            "entity_set": record.entity_set,
+            "status": record.status,
+            "outcome": record.outcome,
+            "latency_ms": round(record.latency_ms, 1),
+            "attempt": record.attempt,
+        },
     )
     metrics.fno_call(record.entity_set, record.outcome, record.latency_ms / 1000)
     audit.call_observed(record)

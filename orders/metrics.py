@@ -25,3 +25,28 @@ def cache_event(event: str) -> None:
 def fno_call(entity_set: str, outcome: str, seconds: float) -> None:
     FNO_CALLS.labels(entity_set=entity_set, outcome=outcome).inc()
     FNO_SECONDS.labels(entity_set=entity_set).observe(seconds)
+
+
+class BreakerCollector:
+    """The circuit breaker's state, read from the shared cache at scrape time (one value for every instance)."""
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        from orders.upstream import breaker_state
+
+        state = breaker_state()
+        gauge = GaugeMetricFamily("fno_circuit_state", "F&O circuit breaker: 0 closed, 1 half-open, 2 open")
+        gauge.add_metric([], {"closed": 0, "half_open": 1, "open": 2}[state.state])
+        yield gauge
+        backoff = GaugeMetricFamily("fno_backoff_seconds", "Seconds left of the back-off F&O asked for")
+        backoff.add_metric([], state.backoff_for)
+        yield backoff
+
+    @classmethod
+    def registry(cls):
+        from prometheus_client import CollectorRegistry
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(cls())
+        return registry

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import empty
+
+logger = logging.getLogger("portal.request")
 
 # Crockford's base32 without I, L, O, U: easy to read out on the phone.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -15,21 +19,52 @@ def reference_code_new() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-class ReferenceCodeMiddleware:
-    """Gives every request a short reference code: shown on pages and errors, sent to F&O as the request id."""
+class RequestContextMiddleware:
+    """Outermost: gives every request a short reference code (shown on pages and errors, sent to F&O as the
+    request id), times it, counts it, and writes one JSON log line for it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from orders import metrics
         from orders.audit import calls_capture_start
 
         request.reference = reference_code_new()  # type: ignore[attr-defined]
-        request.started_at = time.monotonic()  # type: ignore[attr-defined]
+        request.started_at = started = time.monotonic()  # type: ignore[attr-defined]
         calls_capture_start()
         response = self.get_response(request)
         response["X-Reference"] = request.reference  # type: ignore[attr-defined]
+        elapsed = time.monotonic() - started
+        match = getattr(request, "resolver_match", None)
+        view = match.view_name if match else "unmatched"
+        metrics.REQUESTS.labels(view=view, method=request.method, status=str(response.status_code)).inc()
+        metrics.REQUEST_SECONDS.labels(view=view).observe(elapsed)
+        logger.info(
+            "request",
+            extra={
+                "event": "request",
+                "ref": request.reference,  # type: ignore[attr-defined]
+                "user_id": _user_id(request),
+                "method": request.method,
+                "path": request.path[:200],
+                "view": view,
+                "status": response.status_code,
+                "latency_ms": round(elapsed * 1000, 1),
+            },
+        )
         return response
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    principal = getattr(request, "api_principal", None)
+    if principal is not None:
+        return principal.user_id
+    user = getattr(request, "user", None)
+    # Only read what authentication already resolved; don't load a session just to log.
+    if user is not None and getattr(user, "_wrapped", empty) is not empty and user.is_authenticated:
+        return user.pk
+    return None
 
 
 def reference_context(request: HttpRequest) -> dict[str, str]:

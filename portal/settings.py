@@ -34,6 +34,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "orders.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -45,7 +46,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "orders.middleware.PermissionsPolicyMiddleware",
-    "orders.middleware.ReferenceCodeMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -78,6 +78,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A dead database must fail a request (and /readyz) quickly, not hang it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -151,7 +154,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -189,6 +192,9 @@ SILENCED_SYSTEM_CHECKS = [
     # security.W008 (SECURE_SSL_REDIRECT off): TLS ends at the load balancer, which redirects; health checks
     # and local runs use plain http. Set DJANGO_SECURE_SSL_REDIRECT=true when the portal faces browsers directly.
     "security.W008",
+    # security.W021 (HSTS preload off): joining the browsers' preload list commits the whole domain to https for
+    # months and is hard to undo; the IT team opts in with DJANGO_HSTS_PRELOAD=true.
+    "security.W021",
 ]
 
 CONTENT_SECURITY_POLICY = {
@@ -246,12 +252,26 @@ AUDIT_WRITE_MODE = env_str("AUDIT_WRITE_MODE", "async")
 # Requests per API token, shared by every instance through the cache. `off` for load tests.
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "120/m")
 
+# One JSON object per line (LOG_FORMAT=plain for reading in a terminal). Tokens, passwords and secrets are never
+# logged: the loggers that could see them (httpx, msal) are held at WARNING.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "orders.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env_str("LOG_FORMAT", "json")}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"},
-                "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "msal": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
+
+# /metrics answers only to `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers nobody.
+METRICS_TOKEN = env_str("METRICS_TOKEN")

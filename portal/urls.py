@@ -19,6 +19,8 @@ auth_patterns = [
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include(auth_patterns)),
     path("api/v1/", include("orders.api_urls")),

@@ -88,3 +88,18 @@ def bob_client(bob) -> Client:
     client = Client()
     client.force_login(bob)
     return client
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In `make test` (PORTAL_FORBID_SKIPS=1) a skipped test fails the run: CI must not pass on browser tests
+    that never ran."""
+    import os
+
+    if os.environ.get("PORTAL_FORBID_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"{len(skipped)} test(s) were skipped; PORTAL_FORBID_SKIPS=1 makes that a failure.",
+                            red=True)
+        session.exitstatus = 1

@@ -15,6 +15,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("TEST_MULTI_REDIS_URL", "redis://127.0.0.1:6379/13")
+STATIC_ROOT = Path(os.environ.get("TEST_STATIC_ROOT", "/tmp/fno-portal-test-static"))
 
 
 def _free_port() -> int:
@@ -32,15 +33,22 @@ def production_env(tmp: Path, d365_url: str, **extra: str) -> dict[str, str]:
         DJANGO_SECRET_KEY="multi-process-test-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=f"sqlite:///{tmp / 'portal.sqlite3'}",
+        DJANGO_STATIC_ROOT=str(STATIC_ROOT),
         REDIS_URL=REDIS_URL,
         CACHE_KEY_PREFIX=f"t{os.getpid()}{int(time.time())}",
         D365_URL=d365_url,
         D365_TIMEOUT_SECONDS="3",
         API_RATE_LIMIT="off",
         GUNICORN_ACCESSLOG="",
-        **extra,
     )
+    env.update(extra)
     return env
+
+
+def prepare(env: dict[str, str]) -> None:
+    """What a deployment does before starting the app: migrate and collect static files."""
+    manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")
 
 
 def manage(env: dict[str, str], *args: str) -> str:
@@ -52,15 +60,17 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def portal_processes(count: int, env: dict[str, str], *, threads: int = 16) -> Iterator[list[str]]:
+def portal_processes(count: int, env: dict[str, str], *, threads: int = 16,
+                     log: Path | None = None) -> Iterator[list[str]]:
     procs, urls = [], []
+    sink = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     try:
         for _ in range(count):
             port = _free_port()
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "-c", "gunicorn.conf.py",
                  "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(threads)],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                cwd=ROOT, env=env, stdout=sink, stderr=sink,
             ))
             urls.append(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 30
@@ -83,3 +93,5 @@ def portal_processes(count: int, env: dict[str, str], *, threads: int = 16) -> I
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if log:
+            sink.close()

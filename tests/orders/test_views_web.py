@@ -281,3 +281,12 @@ def test_404_and_500_pages_are_the_portals_own(alice_client, fake_fno) -> None:
     from django.template.loader import render_to_string
 
     assert "Something went wrong on our side" in render_to_string("500.html")
+
+
+def test_control_characters_in_the_url_are_audited_safely(alice_client, fake_fno) -> None:
+    from orders.models import LookupAudit
+
+    assert alice_client.get("/orders/usmf/%00x/").status_code == 404
+    record = LookupAudit.objects.get()
+    assert "\x00" not in record.path
+    assert record.outcome == "invalid"

@@ -1,0 +1,77 @@
+"""/healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from orders.views.health import readyz_forget
+from tests.factories import order_row
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_readiness():
+    readyz_forget()
+    yield
+    readyz_forget()
+
+
+def test_healthz_needs_nothing(client: Client, fake_fno) -> None:
+    fake_fno.script = [lambda r: (_ for _ in ()).throw(AssertionError("healthz must not call F&O"))]
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_is_ready_when_every_dependency_answers(client: Client, fake_fno) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "fno": "ok"}
+
+
+def test_readyz_reports_f_and_o_down_and_caches_its_answer(client: Client, fake_fno) -> None:
+    from tests.fakes import FakeFnO
+
+    fake_fno.script = [FakeFnO.respond(401)] * 2
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["fno"] == "fail: AuthenticationFailed"
+    calls = len(fake_fno.requests)
+    client.get("/readyz")
+    assert len(fake_fno.requests) == calls  # answered from the few-second cache
+
+
+def test_metrics_refuses_anonymous_callers_even_on_loopback(client: Client, settings) -> None:
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 401
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    for line in text.splitlines():
+        named = line.startswith((name + "{", name + " "))
+        if named and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_counters_move_after_a_lookup(alice_client, fake_fno, settings) -> None:
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    scrape = lambda: Client().get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics").content.decode()  # noqa: E731
+    before = scrape()
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    alice_client.get("/orders/usmf/000123/")
+    alice_client.get("/orders/usmf/000123/")
+    after = scrape()
+    for name, labels, moved in [
+        ("portal_requests_total", {"view": "orders:detail", "status": "200"}, 2),
+        ("fno_calls_total", {"entity_set": "SalesOrderHeadersV2", "outcome": "ok"}, 1),
+        ("fno_call_seconds_count", {"entity_set": "SalesInvoiceHeadersV2"}, 1),
+        ("orders_cache_events_total", {"event": "miss"}, 1),
+        ("orders_cache_events_total", {"event": "hit"}, 1),
+    ]:
+        assert _metric(after, name, **labels) - _metric(before, name, **labels) == moved, name
+    assert "fno_circuit_state 0.0" in after
+    assert "fno_token_refreshes_total" in after
