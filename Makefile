@@ -9,7 +9,7 @@ SIM_PORT ?= 8001
 TEST_DATABASE_URL ?= postgres://portal@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-embedded test-services lint install simulator clean chromium services
+.PHONY: run test test-embedded test-services lint install simulator clean chromium services bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,3 +58,8 @@ test-services: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+
+# The benchmark (not part of `make test`): see bench/run.py. Results land in bench/results/.
+bench: $(STAMP) services
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(PY) bench/run.py $(BENCH_ARGS)

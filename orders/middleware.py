@@ -84,3 +84,23 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", self.policy)
         return response
+
+
+class SessionIdleMiddleware:
+    """Sessions end after DJANGO_SESSION_IDLE_SECONDS without a request. Rather than rewrite the session on every
+    request (SESSION_SAVE_EVERY_REQUEST), renew it at most once every few minutes: the idle limit holds to within
+    that much, and a page view costs no session write."""
+
+    RENEW_EVERY_SECONDS = 300
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.accessed and not session.is_empty():
+            now = int(time.time())
+            if now - session.get("_renewed", 0) > self.RENEW_EVERY_SECONDS:
+                session["_renewed"] = now
+        return response

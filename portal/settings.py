@@ -38,6 +38,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "orders.middleware.SessionIdleMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -185,7 +186,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # Signed-in sessions end after this many seconds without a request.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 2 * 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # renewed every few minutes instead: orders.middleware.SessionIdleMiddleware
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 CSRF_FAILURE_VIEW = "orders.views.errors.csrf_failure"
 SILENCED_SYSTEM_CHECKS = [
@@ -272,6 +273,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# A fixed-body view for `make bench` to measure the stack's ceiling; never on in production.
+BENCH_CEILING_VIEW = env_bool("PORTAL_BENCH_CEILING", False)
 
 # /metrics answers only to `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers nobody.
 METRICS_TOKEN = env_str("METRICS_TOKEN")

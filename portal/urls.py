@@ -28,5 +28,8 @@ urlpatterns = [
     path("", include("orders.urls")),
 ]
 
+if settings.BENCH_CEILING_VIEW:
+    urlpatterns.append(path("bench/ceiling", health.ceiling, name="bench-ceiling"))
+
 handler404 = "orders.views.errors.not_found"
 handler500 = "orders.views.errors.server_error"

@@ -63,6 +63,16 @@ class State:
     calls: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
+    children: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # $expand looks children up by (company, order number) instead of scanning the whole line table.
+        for name, rows in self.dataset.tables.items():
+            if rows and "SalesOrderNumber" in rows[0]:
+                index: dict[tuple[str, str], list[dict[str, Any]]] = {}
+                for row in rows:
+                    index.setdefault((row["dataAreaId"], row["SalesOrderNumber"]), []).append(row)
+                self.children[name] = index
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -317,10 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
             for prop in nested:
                 if prop not in target.properties:
                     raise BadRequest(f"Could not find a property named '{prop}' on type '{target.type_name}'.")
-            children = [
-                r for r in self.state.dataset.tables[target.name]
-                if r["dataAreaId"] == row["dataAreaId"] and r["SalesOrderNumber"] == row["SalesOrderNumber"]
-            ]
+            children = self.state.children[target.name].get((row["dataAreaId"], row["SalesOrderNumber"]), [])
             out[nav] = [{"@odata.etag": c["@odata.etag"], **{p: c.get(p) for p in nested or target.properties}}
                         for c in children]
         return out

@@ -116,3 +116,13 @@ def test_check_deploy_reports_missing_d365_settings() -> None:
     half = _deploy_check(D365_URL="https://contoso.operations.dynamics.com", D365_CLIENT_ID="c")
     assert "orders.E002" in half.stderr + half.stdout
     assert "orders.E003" in half.stderr + half.stdout
+
+
+def test_sessions_end_after_idle_time_and_are_renewed_by_use(alice, client: Client, fake_fno) -> None:
+    client.post("/accounts/login/", {"username": "alice@example.com", "password": PASSWORD}, secure=True)
+    assert "sessionid" not in client.get("/account/tokens/", secure=True).cookies  # no write on every page
+    session = client.session
+    session["_renewed"] = 0
+    session.save()
+    again = client.get("/account/tokens/", secure=True)
+    assert int(again.cookies["sessionid"]["max-age"]) == 2 * 60 * 60
