@@ -197,8 +197,18 @@ class Bench:
         }
 
     # The run -----------------------------------------------------------------------------------------------------
+    def database(self) -> None:
+        """PostgreSQL as production runs it, in a fresh database for each run (SQLite only if psql is missing)."""
+        if self.args.database_url or not shutil.which("psql"):
+            return
+        for sql in ("DROP DATABASE IF EXISTS portal_bench", "CREATE DATABASE portal_bench OWNER portal"):
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True,
+                           capture_output=True)
+        self.args.database_url = "postgres://portal@127.0.0.1:5432/portal_bench"
+
     def run(self) -> dict:
         args = self.args
+        self.database()
         self.start_simulator()
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput")

@@ -22,11 +22,13 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.http import HttpRequest
 
+from orders.memo import ObjectMemo
 from orders.models import FnoCall, LookupAudit, LookupSnapshot
 from orders.odata.client import CallRecord
 
 logger = logging.getLogger("orders.audit")
 
+_payloads = ObjectMemo()
 _calls: contextvars.ContextVar[list[CallRecord] | None] = contextvars.ContextVar("fno_calls", default=None)
 
 
@@ -85,11 +87,12 @@ def lookup_record(
         value = lookup.value
         rows = getattr(value, "rows", None)
         if rows:
-            digest, body = snapshot_payload(kind, rows)
+            digest, body = _payloads.get(value, kind, lambda: snapshot_payload(kind, rows))
             snapshot = (digest, kind, body)
     if user_id is None and getattr(request, "user", None) is not None and request.user.is_authenticated:
         user_id = request.user.pk
-    audit = LookupAudit(
+    # A plain dict here; the writer builds the model off the request's path.
+    audit = dict(
         reference=getattr(request, "reference", ""),
         at=datetime.now(UTC),
         user_id=user_id,
@@ -180,7 +183,7 @@ class _Writer:
             self._queue.join()
 
     def _write(self, items: list[tuple]) -> None:
-        audits = [item[1] for item in items if item[0] == "audit"]
+        audits = [LookupAudit(**item[1]) for item in items if item[0] == "audit"]
         snapshots = {s[0]: s for item in items if item[0] == "audit" and (s := item[2])}
         calls = [
             FnoCall(at=at, entity_set=r.entity_set[:80], status=r.status, outcome=r.outcome[:24],

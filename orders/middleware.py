@@ -15,7 +15,8 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def reference_code_new() -> str:
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    bits = int.from_bytes(secrets.token_bytes(5), "big")  # 40 random bits, one read of the system's CSPRNG
+    raw = "".join(_ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
     return f"{raw[:4]}-{raw[4:]}"
 
 

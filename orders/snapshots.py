@@ -110,6 +110,9 @@ def read_through(
     accounts in one company); `store_key` names where a live answer goes.
     """
     fresh_for = settings.ORDERS_CACHE_SECONDS
+    # A copy stored after this moment answers this lookup, even one another process stored while we waited for
+    # the lock: the double check that keeps a herd to one read.
+    checked_at = time.time()
     if not refresh:
         for key in keys:
             hot = _local.get(key)
@@ -132,9 +135,9 @@ def read_through(
             raise
         return snapshot_put(store_key(value), value)
 
-    def landed(since: float) -> Snapshot | None:
+    def landed() -> Snapshot | None:
         newest = snapshot_newest(keys)
-        return newest if newest is not None and newest.taken_at >= since else None
+        return newest if newest is not None and newest.taken_at >= checked_at else None
 
     try:
         fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)

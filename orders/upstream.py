@@ -149,12 +149,12 @@ def single_flight(
     fetch: Callable[[], T],
     *,
     deadline: Deadline,
-    landed: Callable[[float], T | None],
+    landed: Callable[[], T | None],
 ) -> T:
     """Run `fetch` once for everyone who wants `key` at the same time.
 
     Threads of this process wait for one local leader. Across processes a short-lived lock in the cache elects one
-    leader; the others poll `landed(since)` (the shared cache) for its result. A crashed holder's lock expires with
+    leader; the others poll `landed()` (the shared cache) for its result. A crashed holder's lock expires with
     the deadline, so it blocks nobody for longer than that.
     """
     with _flights_lock:
@@ -181,25 +181,26 @@ def single_flight(
         flight.done.set()
 
 
-def _cross_process(key: str, fetch: Callable[[], T], *, deadline: Deadline, landed: Callable[[float], T | None]) -> T:
+def _cross_process(key: str, fetch: Callable[[], T], *, deadline: Deadline, landed: Callable[[], T | None]) -> T:
     lock_key = f"sf:{key}"
-    started = time.time()
     lock_seconds = max(1, int(deadline.remaining()) + 1)
     while True:
-        if cache.add(lock_key, started, timeout=lock_seconds):
+        if cache.add(lock_key, time.time(), timeout=lock_seconds):
             try:
-                return fetch()
+                # The previous holder may have stored its copy just before we got the lock.
+                result = landed()
+                return result if result is not None else fetch()
             finally:
                 cache.delete(lock_key)
         # Another process is reading it: wait for its copy to land, or for its lock to go.
         while cache.get(lock_key) is not None:
-            result = landed(started)
+            result = landed()
             if result is not None:
                 return result
             if deadline.remaining() <= _POLL_SECONDS:
                 raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
             time.sleep(_POLL_SECONDS)
-        result = landed(started)
+        result = landed()
         if result is not None:
             return result
         error = cache.get(f"sf-error:{key}")

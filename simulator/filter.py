@@ -115,7 +115,7 @@ class _Parser:
         while (tok := self.peek()) and tok.kind == "word" and tok.text == "or":
             self.take()
             right = self.and_expr()
-            left = (lambda a, b: lambda row: a(row) or b(row))(left, right)
+            left = _with((lambda a, b: lambda row: a(row) or b(row))(left, right), {})
         return left
 
     def and_expr(self) -> Predicate:
@@ -123,7 +123,8 @@ class _Parser:
         while (tok := self.peek()) and tok.kind == "word" and tok.text == "and":
             self.take()
             right = self.unary()
-            left = (lambda a, b: lambda row: a(row) and b(row))(left, right)
+            equalities = {**equalities_of(left), **equalities_of(right)}
+            left = _with((lambda a, b: lambda row: a(row) and b(row))(left, right), equalities)
         return left
 
     def unary(self) -> Predicate:
@@ -131,7 +132,7 @@ class _Parser:
         if tok and tok.kind == "word" and tok.text == "not":
             self.take()
             inner = self.unary()
-            return lambda row: not inner(row)
+            return _with(lambda row: not inner(row), {})
         if tok and tok.kind == "(":
             self.take()
             inner = self.or_expr()
@@ -208,7 +209,8 @@ class _Parser:
                 pattern = re.compile(".*".join(re.escape(p) for p in text.split("*")), re.IGNORECASE | re.DOTALL)
                 return lambda row: bool(pattern.fullmatch(str(row.get(prop) or ""))) == (op == "eq")
             folded = text.casefold()
-            return _compare(op, lambda row: str(row.get(prop) or "").casefold(), folded)
+            pred = _compare(op, lambda row: str(row.get(prop) or "").casefold(), folded)
+            return _with(pred, {prop: folded} if op == "eq" else {})
         if kind in ("Date", "DateTime"):
             if rkind != "dt":
                 raise BadRequest(f"A date-time literal is expected for '{prop}'.")
@@ -230,6 +232,16 @@ def _compare(op: str, get: Callable[[dict[str, object]], object], value: object)
         return {"gt": left > value, "ge": left >= value, "lt": left < value, "le": left <= value}[op]  # type: ignore[operator]
 
     return pred
+
+
+def _with(pred: Predicate, equalities: dict[str, str]) -> Predicate:
+    pred.equalities = equalities  # type: ignore[attr-defined]
+    return pred
+
+
+def equalities_of(pred: Predicate) -> dict[str, str]:
+    """`prop eq 'value'` terms every match must satisfy (the top-level `and` chain): lets the server use an index."""
+    return getattr(pred, "equalities", {})
 
 
 def parse_filter(text: str, entity: EntitySet) -> Predicate:

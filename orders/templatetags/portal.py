@@ -67,3 +67,28 @@ def line_status(status: str) -> str:
     from orders.status import line_status_label
 
     return line_status_label(status)
+
+
+_bodies = None
+
+
+@register.simple_tag
+def order_body(detail: object) -> str:
+    """The order's timeline, facts, lines, shipments and invoices: the same for every reader of one cached copy in
+    one language and time zone, so rendered once per copy rather than once per page view."""
+    global _bodies
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+    from django.utils.timezone import get_current_timezone_name
+    from django.utils.translation import get_language
+
+    from orders.memo import ObjectMemo
+
+    if _bodies is None:
+        _bodies = ObjectMemo()
+
+    def render() -> str:
+        context = {"detail": detail, "order": detail.order, "status": detail.status, "timeline": detail.timeline}
+        return mark_safe(render_to_string("orders/web/partials/order_body.html", context))  # noqa: S308
+
+    return _bodies.get(detail, (get_language(), get_current_timezone_name()), render)

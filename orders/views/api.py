@@ -21,10 +21,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 
 from orders.audit import lookup_record
 from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
+from orders.memo import ObjectMemo
 from orders.records import Invoice, OrderLine, SalesOrder, Shipment
 from orders.selectors import (
     ApiPrincipal,
@@ -164,9 +166,16 @@ def api_view(view: View) -> View:
     return wrapper
 
 
-def _json_response(request: HttpRequest, body: dict[str, Any], *, max_age: int) -> HttpResponse:
+_bodies = ObjectMemo()
+
+
+def _encode(body: dict[str, Any]) -> tuple[bytes, str]:
     payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    etag = '"' + hashlib.sha256(payload).hexdigest()[:40] + '"'
+    return payload, '"' + hashlib.sha256(payload).hexdigest()[:40] + '"'
+
+
+def _json_response(request: HttpRequest, body: dict[str, Any] | tuple[bytes, str], *, max_age: int) -> HttpResponse:
+    payload, etag = body if isinstance(body, tuple) else _encode(body)
     cache_control = f"private, max-age={max_age}"
     if etag in _if_none_match(request):
         response = HttpResponse(status=304)
@@ -345,8 +354,12 @@ def order_detail(request: HttpRequest, principal: ApiPrincipal, company: str, nu
     except InvalidLookup as exc:
         raise OrderNotFound(number) from exc  # a reference that cannot exist is simply not there
     request.api_lookup = lookup  # type: ignore[attr-defined]
-    body = {**order_detail_json(lookup.value), **_freshness(lookup)}
-    return _json_response(request, body, max_age=_fresh_for(lookup))
+    # One serialization per cached copy, freshness flag and language: not one per request.
+    encoded = _bodies.get(
+        lookup.value, (lookup.source, lookup.taken_at, get_language()),
+        lambda: _encode({**order_detail_json(lookup.value), **_freshness(lookup)}),
+    )
+    return _json_response(request, encoded, max_age=_fresh_for(lookup))
 
 
 def openapi(request: HttpRequest) -> HttpResponse:

@@ -32,8 +32,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _check_database() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        connection.close()  # this runs on a helper thread, outside any request that would close it
     return "ok"
 
 

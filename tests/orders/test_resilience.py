@@ -73,12 +73,12 @@ def test_waiting_for_a_leader_counts_against_the_deadline() -> None:
         return "value"
 
     leader = threading.Thread(target=lambda: single_flight("k", leader_fetch, deadline=Deadline(5),
-                                                          landed=lambda since: None))
+                                                          landed=lambda: None))
     leader.start()
     started.wait(2)
     begun = time.monotonic()
     with pytest.raises(FlightAbandoned):
-        single_flight("k", lambda: "mine", deadline=Deadline(0.3), landed=lambda since: None)
+        single_flight("k", lambda: "mine", deadline=Deadline(0.3), landed=lambda: None)
     assert time.monotonic() - begun < 0.6
     release.set()
     leader.join()
@@ -89,7 +89,7 @@ def test_a_crashed_lock_holder_blocks_only_until_its_lock_expires() -> None:
 
     cache.set("sf:k2", time.time(), timeout=1)  # a holder that died without releasing
     begun = time.monotonic()
-    value = single_flight("k2", lambda: "fresh", deadline=Deadline(5), landed=lambda since: None)
+    value = single_flight("k2", lambda: "fresh", deadline=Deadline(5), landed=lambda: None)
     assert value == "fresh"
     assert 0.5 < time.monotonic() - begun < 2.5
 

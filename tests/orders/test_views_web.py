@@ -290,3 +290,13 @@ def test_control_characters_in_the_url_are_audited_safely(alice_client, fake_fno
     record = LookupAudit.objects.get()
     assert "\x00" not in record.path
     assert record.outcome == "invalid"
+
+
+def test_reference_codes_are_short_readable_and_unique() -> None:
+    import re
+
+    from orders.middleware import reference_code_new
+
+    codes = {reference_code_new() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", c) for c in codes)

@@ -128,3 +128,15 @@ def test_fault_switches_over_the_admin_endpoint(simulator: Simulator) -> None:
     assert throttled.headers["Retry-After"] == "7"
     httpx.delete(simulator.url + "/_sim/faults")
     assert _get(simulator, "/data/SalesOrderHeadersV2?$top=1").status_code == 200
+
+
+def test_indexed_and_scanned_filters_agree(simulator: Simulator) -> None:
+    # `SalesOrderNumber eq` inside an `and` uses the index; inside an `or` it cannot. Both must find the same rows.
+    indexed = "dataAreaId%20eq%20'usmf'%20and%20SalesOrderNumber%20eq%20'001042'"
+    scanned = "SalesOrderNumber%20eq%20'001042'%20or%20SalesOrderNumber%20eq%20'nothing'"
+    a = _get(simulator, f"/data/SalesOrderHeadersV2?cross-company=true&$filter={indexed}").json()["value"]
+    b = _get(simulator, f"/data/SalesOrderHeadersV2?cross-company=true&$filter={scanned}").json()["value"]
+    assert [r["dataAreaId"] for r in a] == ["usmf"]
+    assert sorted(r["dataAreaId"] for r in b) == ["demf", "usmf"]
+    scoped = _get(simulator, "/data/SalesOrderHeadersV2?$filter=SalesOrderNumber%20eq%20'001042'").json()["value"]
+    assert [r["dataAreaId"] for r in scoped] == ["usmf"]
