@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -362,12 +362,6 @@ def _order_detail_fetch(
         .expanding(settings.D365_ENTITY_SALES_ORDER_LINES, *OrderLine.FIELDS)
         .page(top=2)
     )
-    page = client.get_page(header_query, deadline=deadline, request_id=request_id)
-    rows = [r for r in page.rows if _owned(r, accounts, company, number)]
-    if len(rows) != 1:
-        raise OrderNotFound(number)
-    row = rows[0]
-    # Only after F&O has confirmed the order is this customer's do we ask for its documents.
     documents = eq("dataAreaId", company) & eq("SalesOrderNumber", number)
     slips_query = (
         _query(settings.D365_ENTITY_PACKING_SLIPS).where(documents).selecting(*Shipment.FIELDS)
@@ -377,12 +371,29 @@ def _order_detail_fetch(
         _query(settings.D365_ENTITY_INVOICES).where(documents).selecting(*Invoice.FIELDS)
         .ordered_by("InvoiceDate").page(top=200)
     )
-    # The pool thread runs in a copy of this context, so its call lands in this request's capture and logs.
-    slips_future = _pool.submit(
-        contextvars.copy_context().run, client.get_page, slips_query, deadline=deadline, request_id=request_id
-    )
-    invoices_page = client.get_page(invoices_query, deadline=deadline, request_id=request_id)
+
+    def read(query: Query) -> Future:
+        # The pool thread runs in a copy of this context, so its call lands in this request's capture and logs.
+        return _pool.submit(contextvars.copy_context().run, client.get_page, query, deadline=deadline,
+                            request_id=request_id)
+
+    # In parallel mode the documents are read alongside the header, so a cold lookup costs one F&O round trip,
+    # not two; nothing from them is kept or shown unless the header, read with the customer's own accounts in its
+    # filter, proves the order is theirs. In sequential mode they are read only after that proof.
+    parallel = settings.D365_DOCUMENTS_IN_PARALLEL
+    early = (read(slips_query), read(invoices_query)) if parallel else None
+    try:
+        page = client.get_page(header_query, deadline=deadline, request_id=request_id)
+    finally:
+        if early is not None:
+            wait(early)  # also keeps "not yours" and "yours" equally slow
+    rows = [r for r in page.rows if _owned(r, accounts, company, number)]
+    if len(rows) != 1:
+        raise OrderNotFound(number)
+    row = rows[0]
+    slips_future, invoices_future = early if early is not None else (read(slips_query), read(invoices_query))
     slips_page = slips_future.result()
+    invoices_page = invoices_future.result()
     return OrderDetail.from_rows({"header": row, "slips": slips_page.rows, "invoices": invoices_page.rows})
 
 

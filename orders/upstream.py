@@ -9,6 +9,7 @@ lets every concurrent caller through), so this is kept small and tested instead.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -137,7 +138,7 @@ class _Flight:
 
 _flights: dict[str, _Flight] = {}
 _flights_lock = threading.Lock()
-_POLL_SECONDS = 0.02
+_POLL_SECONDS = 0.01
 
 
 class FlightAbandoned(TransportFailed):
@@ -184,8 +185,10 @@ def single_flight(
 def _cross_process(key: str, fetch: Callable[[], T], *, deadline: Deadline, landed: Callable[[], T | None]) -> T:
     lock_key = f"sf:{key}"
     lock_seconds = max(1, int(deadline.remaining()) + 1)
+    # A token of our own: if the cache answered our add too slowly to say yes, we still know the lock is ours.
+    token = f"{os.getpid()}:{threading.get_ident()}:{time.monotonic_ns()}"
     while True:
-        if cache.add(lock_key, time.time(), timeout=lock_seconds):
+        if cache.add(lock_key, token, timeout=lock_seconds) or cache.get(lock_key) == token:
             try:
                 # The previous holder may have stored its copy just before we got the lock.
                 result = landed()
@@ -193,13 +196,15 @@ def _cross_process(key: str, fetch: Callable[[], T], *, deadline: Deadline, land
             finally:
                 cache.delete(lock_key)
         # Another process is reading it: wait for its copy to land, or for its lock to go.
+        pause = _POLL_SECONDS
         while cache.get(lock_key) is not None:
             result = landed()
             if result is not None:
                 return result
-            if deadline.remaining() <= _POLL_SECONDS:
+            if deadline.remaining() <= pause:
                 raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
-            time.sleep(_POLL_SECONDS)
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.1)  # many waiters must not swamp the cache or the leader's CPU
         result = landed()
         if result is not None:
             return result

@@ -243,6 +243,11 @@ D365_BREAKER_FAILURES = env_int("D365_BREAKER_FAILURES", 5)
 D365_BREAKER_WINDOW_SECONDS = env_int("D365_BREAKER_WINDOW_SECONDS", 30)
 D365_BREAKER_COOLDOWN_SECONDS = env_float("D365_BREAKER_COOLDOWN_SECONDS", 15.0)
 
+# true: an order's packing slips and invoices are read alongside its header (one round trip per cold lookup) and
+# dropped unless the header, filtered by the customer's accounts, proves the order is theirs. false: read only
+# after that proof (two round trips; no document query for an order that turns out not to be theirs).
+D365_DOCUMENTS_IN_PARALLEL = env_bool("D365_DOCUMENTS_IN_PARALLEL", True)
+
 ORDERS_CACHE_SECONDS = env_int("ORDERS_CACHE_SECONDS", 30)
 ORDERS_STALE_SECONDS = env_int("ORDERS_STALE_SECONDS", 900)
 

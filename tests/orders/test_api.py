@@ -193,7 +193,7 @@ def test_f_and_o_down_with_a_stale_copy_is_200_stale(alice_token, fake_fno: Fake
     settings.ORDERS_CACHE_SECONDS = 0
     fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
     fresh = _get("/api/v1/orders/usmf/000123", alice_token).json()
-    fake_fno.script = [FakeFnO.respond(503)] * 2
+    fake_fno.script = [FakeFnO.respond(503)] * 9
     response = _get("/api/v1/orders/usmf/000123", alice_token)
     assert response.status_code == 200
     body = response.json()
@@ -206,8 +206,8 @@ def test_f_and_o_down_with_a_stale_copy_is_200_stale(alice_token, fake_fno: Fake
     ("script", "status", "code", "retry_after"),
     [
         ([FakeFnO.respond(429, headers={"Retry-After": "12"})], 503, "upstream_throttled", "12"),
-        ([FakeFnO.respond(503)] * 2, 503, "upstream_unavailable", None),
-        ([FakeFnO.respond(401)] * 2, 503, "upstream_auth", None),
+        ([FakeFnO.respond(503)] * 9, 503, "upstream_unavailable", None),
+        ([FakeFnO.respond(401)] * 9, 503, "upstream_auth", None),
     ],
 )
 def test_f_and_o_down_without_a_copy_is_a_problem(alice_token, fake_fno, script, status, code, retry_after) -> None:

@@ -54,3 +54,39 @@ def test_csv_import_creates_many_and_is_all_or_nothing(tmp_path) -> None:
     with pytest.raises(CommandError, match="line 3"):
         call_command("import_customer_users", str(bad))
     assert not get_user_model().objects.filter(username="c@example.com").exists()
+
+
+def test_prune_audit_forgets_old_lookups_and_orphaned_snapshots(alice_client, fake_fno, settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import LookupAudit, LookupSnapshot
+    from tests.factories import order_row
+
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    alice_client.get("/orders/usmf/000123/")
+    alice_client.get("/orders/")
+    assert LookupAudit.objects.count() == 2
+    assert LookupSnapshot.objects.count() == 2
+    old = timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS + 1)
+    LookupAudit.objects.filter(kind="order").update(at=old)
+    LookupSnapshot.objects.update(created_at=old)
+    out = io.StringIO()
+    call_command("prune_audit", stdout=out)
+    assert "1 audit records and 1 snapshots deleted" in out.getvalue()
+    assert LookupAudit.objects.get().kind == "list"
+
+
+@pytest.mark.integration
+def test_seed_demo_customers_see_the_simulators_orders(live_fno) -> None:
+    from django.test import Client
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # idempotent
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "carla@example.com", "password": "demo-orders-2026"})
+    assert response.status_code == 302
+    page = client.get("/orders/").content.decode()
+    assert "/orders/usmf/" in page
+    assert "/orders/demf/" in page

@@ -99,9 +99,11 @@ def test_detail_reads_header_with_lines_then_documents(alice_client, fake_fno: F
     response = alice_client.get("/orders/usmf/000123/")
     assert response.status_code == 200
     page = _text(response)
-    header_filter, *document_filters = fake_fno.filters()
+    [header_filter] = _headers_only(fake_fno)
+    document_filters = [f for f in fake_fno.filters() if f != header_filter]
     assert header_filter == f"{US1} and SalesOrderNumber eq '000123'"
-    assert fake_fno.requests[0].url.params["$expand"].startswith("SalesOrderLines($select=")
+    header_request = next(r for r in fake_fno.requests if "SalesOrderHeadersV2" in r.url.path)
+    assert header_request.url.params["$expand"].startswith("SalesOrderLines($select=")
     assert sorted(document_filters) == ["dataAreaId eq 'usmf' and SalesOrderNumber eq '000123'"] * 2
     assert "Not yet confirmed" in page  # 1900-01-01 is F&O's empty date
     assert "1900" not in page
@@ -115,14 +117,32 @@ def test_detail_reads_header_with_lines_then_documents(alice_client, fake_fno: F
     assert "Truck" in page
 
 
-def test_another_customers_order_is_404(bob_client, fake_fno: FakeFnO) -> None:
+def _headers_only(fno: FakeFnO) -> list[str]:
+    return [f for r, f in zip(fno.requests, fno.filters(), strict=True) if "SalesOrderHeadersV2" in r.url.path]
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_another_customers_order_is_404(bob_client, fake_fno: FakeFnO, settings, parallel: bool) -> None:
+    settings.D365_DOCUMENTS_IN_PARALLEL = parallel
     # Even if F&O ignored the filter and returned Alice's order, Bob must not see it.
     fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    fake_fno.rows["PackingSlipTrackingInformation"] = [
+        {"dataAreaId": "usmf", "SalesOrderNumber": "000123", "PackingSlipNumber": "PS-ALICE",
+         "DeliveryDate": "2026-11-05T12:00:00Z", "TrackingNumber": "1Z-ALICE", "TrackingURL": ""},
+    ]
     response = bob_client.get("/orders/usmf/000123/")
     assert response.status_code == 404
-    assert "US-002" in fake_fno.filters()[0]
-    assert len(fake_fno.requests) == 1  # no documents were fetched for an order that is not his
-    assert "000123" not in _text(response)
+    [header] = _headers_only(fake_fno)
+    assert "US-002" in header
+    assert "US-001" not in header
+    # Sequential mode asks for no documents at all; parallel mode asks and throws the answers away.
+    assert len(fake_fno.requests) == (3 if parallel else 1)
+    page = _text(response)
+    assert "000123" not in page
+    assert "PS-ALICE" not in page
+    from orders.models import LookupSnapshot
+
+    assert not LookupSnapshot.objects.exists()  # nothing of Alice's was kept either
 
 
 def test_not_yours_not_there_and_other_company_look_the_same(alice_client, fake_fno: FakeFnO) -> None:
@@ -134,7 +154,7 @@ def test_not_yours_not_there_and_other_company_look_the_same(alice_client, fake_
 
     strip = lambda r: re.sub(r'value="[^"]+"', "", _text(r).split("Reference for support")[0])  # noqa: E731
     assert strip(missing) == strip(other_company)
-    assert len(fake_fno.requests) == 1  # no F&O call for a company the user has no account in
+    assert len(_headers_only(fake_fno)) == 1  # no F&O call for a company the user has no account in
 
 
 @pytest.mark.parametrize(
@@ -218,11 +238,11 @@ def _raise(exc_type):
     ("script", "status", "retry_after", "words"),
     [
         ([FakeFnO.respond(429, headers={"Retry-After": "37"})], 503, "37", "busy"),
-        ([FakeFnO.respond(503, headers={"Retry-After": "5"})] * 2, 503, "5", "can't reach"),
+        ([FakeFnO.respond(503, headers={"Retry-After": "5"})] * 9, 503, "5", "can't reach"),
         ([FakeFnO.respond(500)], 503, None, "can't reach"),
         ([_raise(httpx.ReadTimeout)], 504, None, "taking too long"),
-        ([_raise(httpx.ConnectError)] * 2, 503, None, "can't reach"),
-        ([FakeFnO.respond(401)] * 2, 503, None, "can't sign in"),
+        ([_raise(httpx.ConnectError)] * 9, 503, None, "can't reach"),
+        ([FakeFnO.respond(401)] * 9, 503, None, "can't sign in"),
         ([lambda r: httpx.Response(200, content=b"{not json")], 502, None, "couldn't read"),
     ],
 )
