@@ -37,12 +37,49 @@ def _counts_against_breaker(error: ODataError) -> bool:
                                                                                      error.connect_failed))
 
 
+# The shared state, as this process last read it: re-read at most every STATE_SECONDS, so a busy process asks the
+# cache once per interval instead of before every call. A back-off or an opened breaker started elsewhere is
+# therefore honoured here within that interval; one started here, at once.
+STATE_SECONDS = 0.2
+_state_lock = threading.Lock()
+_state: tuple[float, dict] = (0.0, {})
+_probing = threading.local()
+
+
+def _shared_state() -> dict:
+    global _state
+    read_at, state = _state
+    if time.monotonic() - read_at < STATE_SECONDS:
+        return state
+    state = cache.get_many([BACKOFF_KEY, OPEN_KEY])
+    with _state_lock:
+        _state = (time.monotonic(), state)
+    return state
+
+
+def _remember(**changes: float | None) -> None:
+    global _state
+    with _state_lock:
+        state = {**_state[1], **{k: v for k, v in changes.items() if v is not None}}
+        for key, value in changes.items():
+            if value is None:
+                state.pop(key, None)
+        _state = (time.monotonic(), state)
+
+
+def state_forget() -> None:
+    global _state
+    with _state_lock:
+        _state = (0.0, {})
+
+
 class UpstreamGuard:
     """The CallGuard the OData client consults before and after every HTTP exchange with F&O."""
 
     def before_call(self, entity_set: str) -> None:
         now = time.time()
-        state = cache.get_many([BACKOFF_KEY, OPEN_KEY])
+        _probing.active = False
+        state = _shared_state()
         backoff_until = state.get(BACKOFF_KEY)
         if backoff_until and now < backoff_until:
             # F&O asked every caller to wait; nobody calls until then, and nobody waits here either.
@@ -53,27 +90,36 @@ class UpstreamGuard:
         if now < open_until:
             raise CircuitOpen("circuit open after repeated F&O failures", retry_after=open_until - now)
         # Half-open: exactly one caller, across every process, gets to probe.
+        if cache.get(OPEN_KEY) is None:
+            _remember(**{OPEN_KEY: None})  # another process's probe already closed it
+            return
         if not cache.add(PROBE_KEY, now, timeout=int(settings.D365_TIMEOUT_SECONDS) + 2):
             raise CircuitOpen("circuit half-open; a probe is in flight", retry_after=1.0)
+        _probing.active = True
 
     def after_call(self, entity_set: str, error: ODataError | None) -> None:
+        probing = getattr(_probing, "active", False)
+        _probing.active = False
         if error is None:
-            if cache.get(OPEN_KEY) is not None:
+            if probing:
                 cache.delete_many([OPEN_KEY, PROBE_KEY])
+                _remember(**{OPEN_KEY: None})
                 logger.info("odata.breaker.closed")
             return
         if isinstance(error, Throttled):
             seconds = error.retry_after if error.retry_after is not None else settings.D365_THROTTLE_DEFAULT_SECONDS
             seconds = min(seconds, settings.D365_THROTTLE_MAX_SECONDS)
             cache.set(BACKOFF_KEY, time.time() + seconds, timeout=int(seconds) + 1)
+            _remember(**{BACKOFF_KEY: time.time() + seconds})
             logger.warning("odata.throttled", extra={"retry_after": seconds})
             return
         if isinstance(error, CircuitOpen):
             return
         if not _counts_against_breaker(error):
-            cache.delete(PROBE_KEY)
+            if probing:
+                cache.delete(PROBE_KEY)
             return
-        if cache.get(OPEN_KEY) is not None:
+        if probing:
             self._open()  # the half-open probe failed: another full cool-down
             return
         window = settings.D365_BREAKER_WINDOW_SECONDS
@@ -90,6 +136,7 @@ class UpstreamGuard:
         now = time.time()
         cooldown = settings.D365_BREAKER_COOLDOWN_SECONDS
         cache.set(OPEN_KEY, now + cooldown, timeout=int(cooldown) + 3600)
+        _remember(**{OPEN_KEY: now + cooldown})
         cache.set(LAST_OPENED_KEY, now, timeout=None)
         cache.delete(PROBE_KEY)
         logger.warning("odata.breaker.opened", extra={"cooldown": cooldown})
@@ -124,6 +171,7 @@ def breaker_state() -> BreakerState:
 
 def breaker_reset() -> None:
     cache.delete_many([OPEN_KEY, PROBE_KEY, BACKOFF_KEY])
+    state_forget()
 
 
 # Single-flight -------------------------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from tests.fakes import FakeFnO
 
 
 def _forget_everything() -> None:
-    from orders import audit, selectors, snapshots
+    from orders import audit, selectors, snapshots, upstream
 
     audit._writer._pending.clear()
+    upstream.state_forget()
     cache.clear()
     snapshots.local_cache_clear()
     selectors._principals.clear()
