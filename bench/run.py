@@ -89,7 +89,6 @@ class Bench:
             GUNICORN_MAX_REQUESTS="0",
             D365_URL=self.sim_url,
             D365_TIMEOUT_SECONDS=str(self.args.timeout),
-            D365_BREAKER_COOLDOWN_SECONDS="60",
             API_RATE_LIMIT="off",
             PORTAL_BENCH_CEILING="true",
             LOG_LEVEL="WARNING",
