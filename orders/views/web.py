@@ -48,6 +48,13 @@ def _refresh_requested(request: HttpRequest) -> bool:
     return False
 
 
+def _after_refresh(request: HttpRequest, refresh: bool, lookup: Lookup, url: str) -> HttpResponse:
+    """Post/redirect/get: the page after a Refresh is an ordinary GET that finds the copy just read."""
+    if refresh and lookup.source == "live":
+        messages.success(request, _("Refreshed from our order system."))
+    return HttpResponseRedirect(url)
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def order_list(request: HttpRequest) -> HttpResponse:
@@ -68,9 +75,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         return unavailable_response(request, problem)
     lookup_record(request, outcome="stale" if lookup.stale else "ok", status_code=200, lookup=lookup, **audit)
     if request.method == "POST":
-        if refresh and lookup.source == "live":
-            messages.success(request, _("Refreshed from our order system."))
-        return HttpResponseRedirect(request.get_full_path())
+        return _after_refresh(request, refresh, lookup, request.get_full_path())
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -108,9 +113,7 @@ def order_detail(request: HttpRequest, company: str, number: str) -> HttpRespons
         return unavailable_response(request, problem)
     lookup_record(request, outcome="stale" if lookup.stale else "ok", status_code=200, lookup=lookup, **audit)
     if request.method == "POST":
-        if refresh and lookup.source == "live":
-            messages.success(request, _("Refreshed from our order system."))
-        return HttpResponseRedirect(request.path)
+        return _after_refresh(request, refresh, lookup, request.path)
     return render(request, "orders/web/detail.html", order_detail_context(lookup, refresh_url=request.path))
 
 
