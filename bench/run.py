@@ -179,6 +179,7 @@ class Bench:
         await pool.close()
         result = self._summary(outcomes, elapsed)
         result["generator_lag_ms_p99"] = round(percentile(pool.lags, 0.99), 1)
+        result["connection_failures"] = pool.failures
         return result
 
     @staticmethod
@@ -314,24 +315,34 @@ class RawPool:
         self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.idle: dict[tuple[str, int], list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
         self.lags: list[float] = []
+        self.failures: dict[str, int] = {}
 
     async def get(self, url: str, scheduled: float) -> tuple[float, int]:
         self.lags.append((time.perf_counter() - scheduled) * 1000)
         parts = httpx.URL(url)
         target = (parts.host, parts.port)
-        try:
-            idle = self.idle.setdefault(target, [])
-            reader, writer = idle.pop() if idle else await asyncio.open_connection(*target)
-            path = parts.raw_path.decode()
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {parts.host}:{parts.port}\r\n{self.extra}\r\n".encode())
-            await writer.drain()
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
-            status = int(head.split(b" ", 2)[1])
-            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-            await reader.readexactly(length)
-            self.idle[target].append((reader, writer))
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, AttributeError, ValueError):
-            status = 0
+        request = (f"GET {parts.raw_path.decode()} HTTP/1.1\r\nHost: {parts.host}:{parts.port}\r\n"
+                   f"{self.extra}\r\n").encode()
+        idle = self.idle.setdefault(target, [])
+        status = 0
+        for attempt in range(2):
+            reused = bool(idle) and attempt == 0
+            try:
+                reader, writer = idle.pop() if reused else await asyncio.open_connection(*target)
+                writer.write(request)
+                await writer.drain()
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+                status = int(head.split(b" ", 2)[1])
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                await reader.readexactly(length)
+                idle.append((reader, writer))
+                break
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, AttributeError, ValueError) as exc:
+                status = 0
+                name = f"{type(exc).__name__}{' (kept-alive, retried)' if reused else ''}"
+                self.failures[name] = self.failures.get(name, 0) + 1
+                if not reused:
+                    break  # a fresh connection failed: that is the answer; a kept-alive one may just have closed
         return (time.perf_counter() - scheduled) * 1000, status
 
     async def close(self) -> None:
