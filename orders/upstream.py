@@ -109,8 +109,9 @@ class UpstreamGuard:
         if isinstance(error, Throttled):
             seconds = error.retry_after if error.retry_after is not None else settings.D365_THROTTLE_DEFAULT_SECONDS
             seconds = min(seconds, settings.D365_THROTTLE_MAX_SECONDS)
-            cache.set(BACKOFF_KEY, time.time() + seconds, timeout=int(seconds) + 1)
-            _remember(**{BACKOFF_KEY: time.time() + seconds})
+            until = time.time() + seconds
+            cache.set(BACKOFF_KEY, until, timeout=int(seconds) + 1)
+            _remember(**{BACKOFF_KEY: until})
             logger.warning("odata.throttled", extra={"retry_after": seconds})
             return
         if isinstance(error, CircuitOpen):

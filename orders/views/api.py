@@ -39,7 +39,7 @@ from orders.selectors import (
     order_list_for_customer,
 )
 from orders.snapshots import Lookup
-from orders.status import line_status_label
+from orders.status import CustomerStatus, line_status_label
 
 PROBLEM = "application/problem+json"
 MAX_PAGE_SIZE = 100
@@ -213,9 +213,8 @@ def _freshness(lookup: Lookup) -> dict[str, Any]:
     return {"as_of": _iso(lookup.as_of), "stale": lookup.stale}
 
 
-def order_summary_json(summary: OrderSummary, request: HttpRequest) -> dict[str, Any]:
-    order = summary.order
-    status = summary.status
+def _order_fields(order: SalesOrder, status: CustomerStatus, total: Decimal) -> dict[str, Any]:
+    """What a list row and an order share."""
     return {
         "company": order.company,
         "number": order.number,
@@ -228,7 +227,14 @@ def order_summary_json(summary: OrderSummary, request: HttpRequest) -> dict[str,
         "requested_ship_date": _iso(order.requested_ship_date),
         "confirmed_ship_date": _iso(order.confirmed_ship_date),
         "currency": order.currency,
-        "total": _money(summary.total),
+        "total": _money(total),
+    }
+
+
+def order_summary_json(summary: OrderSummary, request: HttpRequest) -> dict[str, Any]:
+    order = summary.order
+    return {
+        **_order_fields(order, summary.status, summary.total),
         "url": request.build_absolute_uri(f"/api/v1/orders/{order.company}/{order.number}"),
     }
 
@@ -273,21 +279,10 @@ def order_detail_json(detail: OrderDetail) -> dict[str, Any]:
     order: SalesOrder = detail.order
     status = detail.status
     return {
-        "company": order.company,
-        "number": order.number,
-        "status": status.code,
-        "status_label": status.label,
+        **_order_fields(order, status, detail.total),
         "status_description": status.description,
-        "customer_account": order.customer_account,
-        "customer_reference": order.customer_reference,
-        "requisition_number": order.requisition_number,
-        "created_at": _iso(order.created_at),
-        "requested_ship_date": _iso(order.requested_ship_date),
-        "confirmed_ship_date": _iso(order.confirmed_ship_date),
         "requested_receipt_date": _iso(order.requested_receipt_date),
         "confirmed_receipt_date": _iso(order.confirmed_receipt_date),
-        "currency": order.currency,
-        "total": _money(detail.total),
         "delivery": {
             "name": order.delivery_name,
             "address": order.delivery_address,

@@ -211,6 +211,7 @@ def test_f_and_o_down_with_a_stale_copy_is_200_stale(alice_token, fake_fno: Fake
     ],
 )
 def test_f_and_o_down_without_a_copy_is_a_problem(alice_token, fake_fno, script, status, code, retry_after) -> None:
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
     fake_fno.script = list(script)
     response = _get("/api/v1/orders/usmf/000123", alice_token)
     assert response.status_code == status
