@@ -94,7 +94,8 @@ def test_a_crashed_lock_holder_blocks_only_until_its_lock_expires() -> None:
     assert 0.5 < time.monotonic() - begun < 2.5
 
 
-def test_a_429_pauses_every_caller_for_retry_after(fake_fno: FakeFnO) -> None:
+def test_a_429_pauses_every_caller_for_retry_after(fake_fno: FakeFnO, settings) -> None:
+    settings.D365_DOCUMENTS_IN_PARALLEL = False  # which call meets the scripted 429 must not depend on thread timing
     # The order exists, so whichever of the lookup's parallel calls meets the 429, the lookup is throttled.
     fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
     fake_fno.script = [FakeFnO.respond(429, headers={"Retry-After": "30"})]
@@ -186,6 +187,7 @@ def test_a_failed_probe_reopens_the_breaker(fake_fno, settings) -> None:
 
 
 def test_breaker_ignores_what_is_not_an_outage(fake_fno, settings) -> None:
+    settings.D365_DOCUMENTS_IN_PARALLEL = False
     settings.D365_BREAKER_FAILURES = 1
     fake_fno.script = [FakeFnO.respond(400, {"error": {"code": "", "message": "bad"}})]
     with pytest.raises(OrdersUnavailable):

@@ -247,8 +247,9 @@ def _raise(exc_type):
     ],
 )
 def test_each_failure_kind_has_its_status_page_and_retry_after(
-    alice_client, fake_fno, script, status, retry_after, words
+    alice_client, fake_fno, settings, script, status, retry_after, words
 ) -> None:
+    settings.D365_DOCUMENTS_IN_PARALLEL = False  # the scripted faults meet the calls in a fixed order
     # The order exists: whichever of the detail's parallel calls meets the fault, the lookup fails with it.
     fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
     for url in ("/orders/", "/orders/usmf/000123/"):
