@@ -20,7 +20,8 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
             "additionalProperties": False}
 
 
-_SUMMARY = _object({
+# What a list row and an order share (orders.views.api._order_fields).
+_ORDER_FIELDS = {
     "company": {"type": "string"},
     "number": {"type": "string"},
     "status": {"type": "string", "enum": list(CODES)},
@@ -33,25 +34,15 @@ _SUMMARY = _object({
     "confirmed_ship_date": _DATE,
     "currency": {"type": "string"},
     "total": _MONEY,
-    "url": {"type": "string", "format": "uri"},
-})
+}
+
+_SUMMARY = _object({**_ORDER_FIELDS, "url": {"type": "string", "format": "uri"}})
 
 _DETAIL = _object({
-    "company": {"type": "string"},
-    "number": {"type": "string"},
-    "status": {"type": "string", "enum": list(CODES)},
-    "status_label": {"type": "string"},
+    **_ORDER_FIELDS,
     "status_description": {"type": "string"},
-    "customer_account": {"type": "string"},
-    "customer_reference": {"type": "string"},
-    "requisition_number": {"type": "string"},
-    "created_at": _DATETIME,
-    "requested_ship_date": _DATE,
-    "confirmed_ship_date": _DATE,
     "requested_receipt_date": _DATE,
     "confirmed_receipt_date": _DATE,
-    "currency": {"type": "string"},
-    "total": _MONEY,
     "delivery": _object({k: {"type": "string"} for k in ("name", "address", "mode", "terms", "carrier")}),
     "lines": {"type": "array", "items": _object({
         "line_number": {"type": "string"},
