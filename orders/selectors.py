@@ -83,7 +83,7 @@ class OrderPage:
             order = SalesOrder.from_odata(row)
             if accounts is not None and not _owns(accounts, order.company, order.customer_account):
                 continue  # never trust the filter alone
-            lines = [OrderLine.from_odata(r) for r in row.get(settings.D365_ENTITY_SALES_ORDER_LINES) or []]
+            lines = [OrderLine.from_odata(r) for r in row.get(settings.D365_NAV_SALES_ORDER_LINES) or []]
             summaries.append(OrderSummary(order, lines_total(lines)))
             kept.append(row)
         return cls(summaries, total_count, page, page_size, kept)
@@ -111,7 +111,7 @@ class OrderDetail:
     def from_rows(cls, rows: dict) -> OrderDetail:
         header = rows["header"]
         lines = sorted(
-            (OrderLine.from_odata(r) for r in header.get(settings.D365_ENTITY_SALES_ORDER_LINES) or []),
+            (OrderLine.from_odata(r) for r in header.get(settings.D365_NAV_SALES_ORDER_LINES) or []),
             key=lambda line: line.line_number,
         )
         return cls(
@@ -301,7 +301,7 @@ def order_list_for_customer(
             _query(settings.D365_ENTITY_SALES_ORDERS)
             .where(condition)
             .selecting(*SalesOrder.LIST_FIELDS)
-            .expanding(settings.D365_ENTITY_SALES_ORDER_LINES, "LineAmount", "SalesOrderLineStatus")
+            .expanding(settings.D365_NAV_SALES_ORDER_LINES, "LineAmount", "SalesOrderLineStatus")
             .ordered_by("OrderCreationDateTime desc", "SalesOrderNumber desc")
             .page(top=filters.page_size, skip=(filters.page - 1) * filters.page_size)
             .with_count()
@@ -359,7 +359,7 @@ def _order_detail_fetch(
         _query(settings.D365_ENTITY_SALES_ORDERS)
         .where(_accounts_filter(accounts) & eq("SalesOrderNumber", number))
         .selecting(*SalesOrder.FIELDS)
-        .expanding(settings.D365_ENTITY_SALES_ORDER_LINES, *OrderLine.FIELDS)
+        .expanding(settings.D365_NAV_SALES_ORDER_LINES, *OrderLine.FIELDS)
         .page(top=2)
     )
     documents = eq("dataAreaId", company) & eq("SalesOrderNumber", number)

@@ -229,10 +229,17 @@ D365_CONNECT_TIMEOUT_SECONDS = env_float("D365_CONNECT_TIMEOUT_SECONDS", 3.0)
 D365_MAX_CONNECTIONS = env_int("D365_MAX_CONNECTIONS", 50)
 D365_MAX_RESPONSE_BYTES = env_int("D365_MAX_RESPONSE_BYTES", 8 * 1024 * 1024)
 D365_MAX_PAGES = env_int("D365_MAX_PAGES", 10)
+# No request to F&O is longer than this (path and query): IIS refuses query strings over 2,048 characters by default.
+D365_MAX_URL_LENGTH = env_int("D365_MAX_URL_LENGTH", 2048)
 # Many F&O sites use newer or extended entities; the portal reads the sets named here.
 D365_ENTITY_SALES_ORDERS = env_str("D365_ENTITY_SALES_ORDERS", "SalesOrderHeadersV2")
 D365_ENTITY_SALES_ORDER_LINES = env_str("D365_ENTITY_SALES_ORDER_LINES", "SalesOrderLines")
+# The header's navigation to its lines: its name and the lines' entity set name differ between entity versions.
+D365_NAV_SALES_ORDER_LINES = env_str("D365_NAV_SALES_ORDER_LINES", "SalesOrderLines")
 D365_ENTITY_PACKING_SLIPS = env_str("D365_ENTITY_PACKING_SLIPS", "PackingSlipTrackingInformation")
+# The packing slip journal (one row per posted slip) and its lines: what was in which delivery.
+D365_ENTITY_PACKING_SLIP_JOURNAL = env_str("D365_ENTITY_PACKING_SLIP_JOURNAL", "CustPackingSlipJourBiEntities")
+D365_ENTITY_PACKING_SLIP_LINES = env_str("D365_ENTITY_PACKING_SLIP_LINES", "CustPackingSlipTransBiEntities")
 D365_ENTITY_INVOICES = env_str("D365_ENTITY_INVOICES", "SalesInvoiceHeadersV2")
 D365_ENTITY_CUSTOMERS = env_str("D365_ENTITY_CUSTOMERS", "CustomersV3")
 
@@ -250,6 +257,12 @@ D365_DOCUMENTS_IN_PARALLEL = env_bool("D365_DOCUMENTS_IN_PARALLEL", True)
 
 ORDERS_CACHE_SECONDS = env_int("ORDERS_CACHE_SECONDS", 30)
 ORDERS_STALE_SECONDS = env_int("ORDERS_STALE_SECONDS", 900)
+# F&O reads the cache could not answer, per signed-in user and per API token (web and API together, all instances).
+ORDERS_USER_BUDGET = env_rate("ORDERS_USER_BUDGET", "30/m")
+# A lookup that found nothing is remembered per user this long, so asking again costs F&O nothing.
+ORDERS_NOT_FOUND_SECONDS = env_int("ORDERS_NOT_FOUND_SECONDS", 30)
+# Forced live re-reads ("Refresh") per user.
+ORDERS_REFRESH_RATE = env_rate("ORDERS_REFRESH_RATE", "6/m")
 
 # The lookup audit behind reference-code replay: kept this many days. "async" writes in a background thread.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 30)
@@ -257,6 +270,8 @@ AUDIT_WRITE_MODE = env_str("AUDIT_WRITE_MODE", "async")
 
 # Requests per API token, shared by every instance through the cache. `off` for load tests.
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "120/m")
+# Live (unrevoked, unexpired) API tokens one user may hold.
+API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10)
 
 # One JSON object per line (LOG_FORMAT=plain for reading in a terminal). Tokens, passwords and secrets are never
 # logged: the loggers that could see them (httpx, msal) are held at WARNING.

@@ -1,0 +1,54 @@
+"""One fixed-window counter in the shared cache, used by every limit of the portal (API tokens, refreshes, F&O
+read budgets, sign-in attempts per address). Shared by all instances through Redis; per process with locmem."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+    @classmethod
+    def of(cls, pair: tuple[int, int] | None) -> Rate | None:
+        return cls(*pair) if pair is not None else None
+
+
+def rate_take(key: str, rate: Rate | None, *, cost: int = 1) -> float | None:
+    """Count one use of `key` against `rate`. None when allowed; otherwise the seconds until the window ends.
+
+    A use past the limit still counts, so hammering does not reopen the window early.
+    """
+    if rate is None:
+        return None
+    now = time.time()
+    window = int(now // rate.seconds)
+    bucket = f"rl:{key}:{window}"
+    if cache.add(bucket, cost, timeout=rate.seconds + 1):
+        used = cost
+    else:
+        try:
+            used = cache.incr(bucket, cost)
+        except ValueError:  # expired between add and incr
+            cache.add(bucket, cost, timeout=rate.seconds + 1)
+            used = cost
+    if used > rate.count:
+        return max(0.001, (window + 1) * rate.seconds - now)
+    return None
+
+
+def rate_peek(key: str, rate: Rate | None) -> float | None:
+    """Like rate_take without counting: seconds to wait when the limit is already used up, else None."""
+    if rate is None:
+        return None
+    now = time.time()
+    window = int(now // rate.seconds)
+    used = cache.get(f"rl:{key}:{window}") or 0
+    if used >= rate.count:
+        return max(0.001, (window + 1) * rate.seconds - now)
+    return None
