@@ -1,4 +1,4 @@
-"""/healthz, /readyz and /metrics."""
+"""/healthz and /metrics (/readyz: tests/test_readyz.py)."""
 
 from __future__ import annotations
 
@@ -21,24 +21,6 @@ def _fresh_readiness():
 def test_healthz_needs_nothing(client: Client, fake_fno) -> None:
     fake_fno.script = [lambda r: (_ for _ in ()).throw(AssertionError("healthz must not call F&O"))]
     assert client.get("/healthz").json() == {"status": "ok"}
-
-
-def test_readyz_is_ready_when_every_dependency_answers(client: Client, fake_fno) -> None:
-    response = client.get("/readyz")
-    assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "fno": "ok"}
-
-
-def test_readyz_reports_f_and_o_down_and_caches_its_answer(client: Client, fake_fno) -> None:
-    from tests.fakes import FakeFnO
-
-    fake_fno.script = [FakeFnO.respond(401)] * 2
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    assert response.json()["checks"]["fno"] == "fail: AuthenticationFailed"
-    calls = len(fake_fno.requests)
-    client.get("/readyz")
-    assert len(fake_fno.requests) == calls  # answered from the few-second cache
 
 
 def test_metrics_refuses_anonymous_callers_even_on_loopback(client: Client, settings) -> None:
