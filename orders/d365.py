@@ -30,6 +30,9 @@ def _log_call(record: CallRecord) -> None:
         extra={
             "event": "odata.call",
             "ref": record.request_id,
+            # What Microsoft support asks for: our GUID for this exchange and F&O's activity id for it.
+            "client_request_id": record.client_request_id,
+            "activity_id": record.activity_id,
             "entity_set": record.entity_set,
             "status": record.status,
             "outcome": record.outcome,
@@ -95,6 +98,7 @@ def build_odata_client(
         tokens=tokens or build_token_provider(),
         max_pages=settings.D365_MAX_PAGES,
         max_response_bytes=settings.D365_MAX_RESPONSE_BYTES,
+        max_url_length=settings.D365_MAX_URL_LENGTH,
         on_call=_log_call,
         guard=UpstreamGuard(),
     )

@@ -3,26 +3,24 @@
 F&O's SalesStatus "Backorder" is the internal name of an *open* order (reference §2), not a backorder.
 Rules are tried in order; the first that matches wins. The same table yields the OData $filter for a
 status chosen in the order list, so the list filter and the label can never disagree.
+
+The filter is written with positive comparisons only (`eq`, `ne`), each enum set spelt whichever way is
+shorter: "not any earlier rule" as a chain of `not (...)` groups made the "Received" filter alone longer than
+most URL budgets (IIS refuses query strings over 2,048 characters). It is exact over the members F&O
+documents for SalesStatus, SalesOrderProcessingStatus and NoYes (reference §2).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.utils.translation import gettext_lazy as _
 
-from orders.odata.query import Enum, Filter, all_of, any_of, eq
+from orders.odata.query import Enum, Filter, all_of, any_of, eq, ne
 
 _SALES = "SalesStatus"
 _PROCESSING = "SalesOrderProcessingStatus"
-
-
-def _status(member: str) -> Filter:
-    return eq("SalesOrderStatus", Enum(_SALES, member))
-
-
-def _processing(*members: str) -> Filter:
-    return any_of(*(eq("SalesOrderProcessingStatus", Enum(_PROCESSING, m)) for m in members))
 
 
 @dataclass(frozen=True)
@@ -40,14 +38,6 @@ class Rule:
         return status in self.sales_statuses or processing in self.processing_statuses or not (
             self.sales_statuses or self.processing_statuses
         )
-
-    def condition(self) -> Filter | None:
-        if self.on_hold:
-            return eq("IsSalesProcessingStopped", Enum("NoYes", "Yes"))
-        parts = [_status(s) for s in sorted(self.sales_statuses)]
-        if self.processing_statuses:
-            parts.append(_processing(*sorted(self.processing_statuses)))
-        return any_of(*parts) if parts else None
 
     @property
     def explanation(self) -> str:
@@ -94,15 +84,75 @@ def customer_status(*, status: str, processing: str, on_hold: bool) -> CustomerS
     raise AssertionError("the last rule matches everything")
 
 
+# Every member of the three enums the rules read, in F&O's order (reference §2).
+_MEMBERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "SalesOrderStatus": (_SALES, ("None", "Backorder", "Delivered", "Invoiced", "Canceled")),
+    _PROCESSING: (_PROCESSING, (
+        "Active", "Confirmed", "Picked", "PartiallyDelivered", "Delivered", "Invoiced", "PartiallyInvoiced",
+        "Canceled", "DeliveredPartiallyInvoiced",
+    )),
+    "IsSalesProcessingStopped": ("NoYes", ("No", "Yes")),
+}
+
+
+def _one_of(prop: str, members: frozenset[str]) -> Filter | None:
+    """`prop` is one of `members`: an `eq` chain or an `ne` chain over the rest, whichever needs fewer comparisons.
+    None when every member is allowed."""
+    enum, every = _MEMBERS[prop]
+    chosen = [m for m in every if m in members]
+    others = [m for m in every if m not in members]
+    if not others:
+        return None
+    if not chosen:
+        raise ValueError(f"no member of {prop} allowed")
+    positive = any_of(*(eq(prop, Enum(enum, m)) for m in chosen))
+    negative = all_of(*(ne(prop, Enum(enum, m)) for m in others))
+    # Fewer comparisons wins; on a tie, `eq`, which also leaves out a null F&O might send.
+    return positive if len(chosen) <= len(others) else negative
+
+
+def _shortest(*candidates: Filter) -> Filter:
+    return min(candidates, key=lambda f: len(f.text))
+
+
+@cache
 def status_filter(code: str) -> Filter:
-    """The $filter that selects exactly the orders customer_status() labels `code`."""
+    """The $filter that selects exactly the orders customer_status() labels `code`.
+
+    A rule's orders are "its own condition, and no earlier rule's". Each earlier rule excludes members per
+    property, so "no earlier rule" is one allowed set per property; the own condition is an `or` across
+    properties. Both spellings (allowed sets and'ed with the own condition, or one box per own property)
+    are built and the shorter is kept.
+    """
     rule = RULES_BY_CODE[code]
-    earlier = [r.condition() for r in RULES[: RULES.index(rule)]]
-    parts = [~c for c in earlier if c is not None]
-    own = rule.condition()
-    if own is not None:
-        parts.insert(0, own)
-    return all_of(*parts)
+    allowed = {prop: frozenset(members) for prop, (_enum, members) in _MEMBERS.items()}
+    for earlier in RULES[: RULES.index(rule)]:
+        if earlier.on_hold:
+            allowed["IsSalesProcessingStopped"] -= {"Yes"}
+        else:
+            allowed["SalesOrderStatus"] -= earlier.sales_statuses
+            allowed[_PROCESSING] -= earlier.processing_statuses
+    own: dict[str, frozenset[str]] = {}
+    if rule.on_hold:
+        allowed["IsSalesProcessingStopped"] &= {"Yes"}
+    else:
+        for prop, members in (("SalesOrderStatus", rule.sales_statuses), (_PROCESSING, rule.processing_statuses)):
+            if members & allowed[prop]:
+                own[prop] = members & allowed[prop]
+
+    def constraints(skip: str = "") -> list[Filter]:
+        return [f for prop, members in allowed.items() if prop != skip and (f := _one_of(prop, members)) is not None]
+
+    terms = {prop: _one_of(prop, members) for prop, members in own.items()}
+    if not terms or any(term is None for term in terms.values()):
+        return all_of(*constraints())  # the rule's own condition holds for every order the earlier ones leave
+    if len(terms) == 1:
+        # The own set lies inside the allowed set of its property, so that allowed set need not be spelt.
+        [(prop, term)] = terms.items()
+        return all_of(*constraints(skip=prop), term)
+    factored = all_of(*constraints(), any_of(*terms.values()))
+    boxes = any_of(*(all_of(*constraints(skip=prop), term) for prop, term in terms.items()))
+    return _shortest(factored, boxes)
 
 
 LINE_LABELS = {

@@ -2,7 +2,13 @@
 
 One `httpx.Client` per process (pooled keep-alive connections) is injected, so tests can pass
 an `httpx.MockTransport`. Every call runs against a `Deadline`: the token, each attempt and
-each body chunk spend the same budget.
+each body chunk spend the same budget. No URL longer than `max_url_length` (path and query) is
+sent: IIS refuses long query strings, and a refused read is our bug, not an outage.
+
+Tracing (Microsoft's "service request tracing"): every HTTP exchange carries a fresh GUID in
+`x-ms-client-request-id`, and F&O's own activity id comes back in `ms-dyn-aid`. Both land in the
+`CallRecord`, because Microsoft support asks for them. The portal's reference code of the lookup
+travels beside them in the record, never as F&O's request id.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 import ssl
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,11 +32,14 @@ from .errors import (
     ODataError,
     ServerError,
     TransportFailed,
+    UrlTooLong,
     error_from_response,
 )
 from .query import Query
 
 REQUEST_ID_HEADER = "x-ms-client-request-id"
+ACTIVITY_ID_HEADER = "ms-dyn-aid"
+DEFAULT_MAX_URL_LENGTH = 2048
 _RETRYABLE_STATUS = frozenset({502, 503, 504})
 
 
@@ -58,7 +68,12 @@ class Deadline:
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One HTTP exchange with F&O, for logs, metrics and the staff view."""
+    """One HTTP exchange with F&O, for logs, metrics and the staff view.
+
+    `request_id` is the portal's reference code of the lookup (many exchanges share it);
+    `client_request_id` is the GUID sent to F&O for this exchange alone, and `activity_id`
+    is F&O's `ms-dyn-aid` from its answer ("" when it sent none or never answered).
+    """
 
     entity_set: str
     url: str
@@ -67,6 +82,8 @@ class CallRecord:
     latency_ms: float
     request_id: str
     attempt: int
+    client_request_id: str = ""
+    activity_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,7 @@ class ODataClient:
         max_response_bytes: int = 8 * 1024 * 1024,
         on_call: Callable[[CallRecord], None] | None = None,
         guard: CallGuard | None = None,
+        max_url_length: int = DEFAULT_MAX_URL_LENGTH,
     ) -> None:
         self.service_root = service_root if service_root.endswith("/") else service_root + "/"
         root = urlsplit(self.service_root)
@@ -122,6 +140,17 @@ class ODataClient:
         self._max_bytes = max_response_bytes
         self._on_call = on_call
         self._guard = guard
+        if max_url_length < 1:
+            raise ValueError("max_url_length must be positive")
+        self.max_url_length = max_url_length
+
+    def url_length(self, query: Query) -> int:
+        """The length F&O's web server sees for `query`: path and query string, as sent."""
+        return request_target_length(self.service_root + query.relative_url())
+
+    def fits(self, query: Query, *, reserve: int = 0) -> bool:
+        """Whether `query` (and `reserve` characters more, e.g. a nextLink's paging) stays within the URL budget."""
+        return self.url_length(query) + reserve <= self.max_url_length
 
     def get_one(self, query: Query, *, deadline: Deadline, request_id: str) -> dict[str, Any]:
         if not query.is_key_read:
@@ -184,6 +213,14 @@ class ODataClient:
         return resolved
 
     def _get(self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool) -> Any:
+        length = request_target_length(url)
+        if length > self.max_url_length:
+            # Before the token, the guard or the network: sending it would only earn a 404.15 or 414.
+            raise UrlTooLong(
+                f"request URL of {length} characters is over the budget of {self.max_url_length}; not sent",
+                length=length,
+                limit=self.max_url_length,
+            )
         token_refreshed = False
         retried = False
         attempt = 0
@@ -227,7 +264,10 @@ class ODataClient:
     def _exchange(
         self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool, attempt: int
     ) -> Any:
-        headers = {REQUEST_ID_HEADER: request_id}
+        # One GUID per HTTP exchange, retries included: F&O's telemetry and Microsoft support key on it.
+        client_request_id = str(uuid.uuid4())
+        activity_id = ""
+        headers = {REQUEST_ID_HEADER: client_request_id}
         token = self._tokens.token(timeout=deadline.remaining())
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -247,6 +287,7 @@ class ODataClient:
             )
             with self._http.stream("GET", url, headers=headers, timeout=timeout) as response:
                 status = response.status_code
+                activity_id = _activity_id(response)
                 body = self._read_body(response, deadline)
             if status >= 400:
                 error = error_from_response(response, body=body, key_read=key_read)
@@ -285,6 +326,8 @@ class ODataClient:
                         latency_ms=(time.monotonic() - started) * 1000,
                         request_id=request_id,
                         attempt=attempt,
+                        client_request_id=client_request_id,
+                        activity_id=activity_id,
                     )
                 )
 
@@ -303,6 +346,18 @@ class ODataClient:
                 raise TransportFailed("deadline spent while reading F&O's answer", timed_out=True)
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def request_target_length(url: str) -> int:
+    """Path plus `?query`: what IIS's maxUrl/maxQueryString and the simulator's limit measure."""
+    parts = urlsplit(url)
+    return len(parts.path) + (len(parts.query) + 1 if parts.query else 0)
+
+
+def _activity_id(response: httpx.Response) -> str:
+    value = response.headers.get(ACTIVITY_ID_HEADER, "")
+    # It ends up in logs and pages: keep it to what an activity id looks like.
+    return value if len(value) <= 64 and all(c.isalnum() or c in "-{}" for c in value) else ""
 
 
 def _cap(value: float | None, remaining: float) -> float:

@@ -8,7 +8,8 @@
     │   └── CircuitOpen          not called: recent failures opened the circuit breaker
     ├── AuthenticationFailed     MSAL error dict, or 401/403 after one token refresh
     ├── RequestRejected          other 4xx: our bug; .code and .message from the error body
-    │   └── EntityNotFound       404 on a key read
+    │   ├── EntityNotFound       404 on a key read
+    │   └── UrlTooLong           over the URL budget: refused before sending, or F&O's 414 (or IIS's 404.15)
     └── MalformedResponse        not JSON, wrong shape, too large, foreign nextLink
 """
 
@@ -86,6 +87,15 @@ class EntityNotFound(RequestRejected):
     pass
 
 
+class UrlTooLong(RequestRejected):
+    """A request URL (path and query) longer than the budget. Our bug, never an outage: the read must be split."""
+
+    def __init__(self, summary: str, *, length: int | None, limit: int | None, status_code: int = 414) -> None:
+        super().__init__(summary, status_code=status_code, code="url_too_long")
+        self.length = length
+        self.limit = limit
+
+
 class MalformedResponse(ODataError):
     pass
 
@@ -135,6 +145,9 @@ def error_from_response(response: httpx.Response, *, body: bytes, key_read: bool
         return ServerError(summary, status_code=status, retry_after=retry_after)
     if status in (401, 403):
         return AuthenticationFailed(summary, code=code or str(status), status_code=status)
+    if status == 414 or (status == 404 and b"404.15" in body[:4096]):
+        # IIS answers an over-long query string with 404.15 (an HTML page), HTTP.sys and others with 414.
+        return UrlTooLong(summary, length=None, limit=None, status_code=status)
     if status == 404 and key_read:
         return EntityNotFound(summary, status_code=status, code=code, message=message)
     return RequestRejected(summary, status_code=status, code=code, message=message)

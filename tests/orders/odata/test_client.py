@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
 from orders.odata.auth import MsalTokenProvider, StaticTokenProvider
-from orders.odata.client import REQUEST_ID_HEADER, Deadline, ODataClient, build_http_client
+from orders.odata.client import REQUEST_ID_HEADER, CallRecord, Deadline, ODataClient, build_http_client
 from orders.odata.errors import (
     AuthenticationFailed,
     EntityNotFound,
     MalformedResponse,
+    RequestRejected,
     ServerError,
     Throttled,
     TransportFailed,
+    UrlTooLong,
 )
 from orders.odata.query import Query, eq
 from tests.fakes import AUTHORITY, FakeFnO, FakeIdentityProvider
@@ -49,7 +53,7 @@ def test_every_call_carries_request_id_user_agent_and_no_token_without_identity(
     page = _read(_client(fno))
     assert [r["SalesOrderNumber"] for r in page.rows] == ["1"]
     request = fno.requests[0]
-    assert request.headers[REQUEST_ID_HEADER] == "REF123"
+    assert str(uuid.UUID(request.headers[REQUEST_ID_HEADER])) == request.headers[REQUEST_ID_HEADER]
     assert request.headers["User-Agent"] == "fno-order-portal/9.9"
     assert "Authorization" not in request.headers
     assert str(request.url).startswith(ROOT + "SalesOrderHeadersV2?cross-company=true&$filter=dataAreaId%20eq%20")
@@ -234,3 +238,104 @@ def test_tls_floor_is_1_2() -> None:
     client = build_http_client()
     context = client._transport._pool._ssl_context  # the context httpx hands to every https connection
     assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
+
+
+def _guid(value: str) -> bool:
+    return str(uuid.UUID(value)) == value and uuid.UUID(value).version == 4
+
+
+def test_every_attempt_and_every_next_link_page_sends_its_own_guid_and_keeps_f_and_o_activity_id() -> None:
+    calls: list[CallRecord] = []
+    fno = FakeFnO(
+        script=[
+            FakeFnO.respond(503, headers={"ms-dyn-aid": "aid-1"}),
+            FakeFnO.respond(200, {"value": [{"n": 1}], "@odata.nextLink": ROOT + "SalesOrderHeadersV2?$skip=1"},
+                            headers={"ms-dyn-aid": "aid-2"}),
+            FakeFnO.respond(200, {"value": [{"n": 2}]}, headers={"ms-dyn-aid": "aid-3"}),
+            FakeFnO.respond(200, {"value": []}),
+        ]
+    )
+    client = _client(fno, on_call=calls.append)
+    assert [r["n"] for r in client.get_all(ORDERS, deadline=Deadline(5), request_id="PAGE-REF1")] == [1, 2]
+    _read(client)  # a second read for the same page
+    sent = [r.headers[REQUEST_ID_HEADER] for r in fno.requests]
+    assert len(sent) == 4
+    assert all(_guid(s) for s in sent)
+    assert len(set(sent)) == 4  # the retry, the next-link page and the second read each have their own
+    assert [c.client_request_id for c in calls] == sent
+    assert [c.activity_id for c in calls] == ["aid-1", "aid-2", "aid-3", ""]
+    assert [c.request_id for c in calls] == ["PAGE-REF1", "PAGE-REF1", "PAGE-REF1", "REF123"]  # ours stays ours
+
+
+def test_an_odd_activity_id_is_not_kept() -> None:
+    calls: list[CallRecord] = []
+    fno = FakeFnO(script=[FakeFnO.respond(200, {"value": []}, headers={"ms-dyn-aid": "<script>x</script>"})])
+    _read(_client(fno, on_call=calls.append))
+    assert calls[0].activity_id == ""
+
+
+def test_a_url_over_the_budget_is_refused_before_token_guard_or_network() -> None:
+    class Guard:
+        consulted = 0
+
+        def before_call(self, entity_set: str) -> None:
+            self.consulted += 1
+
+        def after_call(self, entity_set: str, error) -> None:
+            pass
+
+    idp = FakeIdentityProvider()
+    fno = FakeFnO()
+    guard = Guard()
+    calls: list[CallRecord] = []
+    client = _client(fno, tokens=_msal(idp), max_url_length=200, guard=guard, on_call=calls.append)
+    long_query = Query("SalesOrderHeadersV2").where(eq("OrderingCustomerAccountNumber", "A" * 200))
+    assert client.url_length(long_query) > 200
+    assert not client.fits(long_query)
+    with pytest.raises(UrlTooLong) as caught:
+        _read(client, long_query)
+    assert isinstance(caught.value, RequestRejected)  # our bug, never shown as an outage
+    assert caught.value.length == client.url_length(long_query)
+    assert caught.value.limit == 200
+    assert fno.requests == []
+    assert idp.token_requests == 0
+    assert guard.consulted == 0
+    assert calls == []
+
+
+def test_the_budget_counts_path_and_query_only() -> None:
+    fno = FakeFnO()
+    query = Query("SalesOrderHeadersV2").where(eq("dataAreaId", "usmf"))
+    length = len("/data/" + query.relative_url())
+    assert _client(fno).url_length(query) == length
+    _read(_client(fno, max_url_length=length), query)  # exactly at the budget is sent
+    assert len(fno.requests) == 1
+    with pytest.raises(UrlTooLong):
+        _read(_client(fno, max_url_length=length - 1), query)
+    assert len(fno.requests) == 1
+
+
+def test_a_next_link_over_the_budget_is_not_followed() -> None:
+    query = Query("SalesOrderHeadersV2")
+    budget = len("/data/" + query.relative_url()) + 10
+    link = ROOT + "SalesOrderHeadersV2?cross-company=true&$skip=10000&$top=10000"
+    fno = FakeFnO(script=[FakeFnO.respond(200, {"value": [{}], "@odata.nextLink": link})])
+    with pytest.raises(UrlTooLong):
+        _client(fno, max_url_length=budget).get_all(query, deadline=Deadline(5), request_id="R")
+    assert len(fno.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (414, b'{"error": {"code": "", "message": "An error has occurred.", "innererror": {"message": "too long"}}}'),
+        (404, b"<html><h3>HTTP Error 404.15 - Not Found</h3>The request filtering module is configured to deny "
+              b"a request where the query string is too long.</html>"),
+    ],
+)
+def test_f_and_o_refusing_a_long_url_is_url_too_long_and_not_retried(status: int, body: bytes) -> None:
+    fno = FakeFnO(script=[lambda r: httpx.Response(status, content=body)] * 2)
+    with pytest.raises(UrlTooLong) as caught:
+        _read(_client(fno))
+    assert caught.value.status_code == status
+    assert len(fno.requests) == 1
