@@ -14,7 +14,10 @@ graceful_timeout = 20
 keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = 500
-# The load balancer ends TLS and sets X-Forwarded-*; trust it only from the addresses given.
+# The load balancer ends TLS and sets X-Forwarded-*; gunicorn trusts X-Forwarded-Proto only from these addresses
+# (comma-separated: the balancer's, never "*" unless only the balancer can reach this port). Set it together with
+# DJANGO_TRUSTED_PROXY_COUNT, the number of proxies that append to X-Forwarded-For (1 for one balancer): the portal
+# reads the client's address from that header, for sign-in lock-outs, logs and the audit (README, Deployment).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None  # the portal logs one JSON line per request itself
 errorlog = "-"

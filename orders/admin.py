@@ -8,12 +8,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import ApiToken, CustomerAccountLink, LookupAudit
 from orders.odata.errors import ODataError
+from orders.revocation import user_access_revoke
+from orders.roles import PORTAL_ROLES, user_manageable_by
 from orders.selectors import customer_account_exists
 from orders.services import api_token_revoke, api_tokens_revoke_for_users
 
@@ -57,6 +60,10 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class PortalUserAdmin(UserAdmin):
+    """Superusers manage everything. Everyone else (the Administrator role) manages customers, their account links
+    and tokens, and the two portal roles, but can neither grant powers (superuser, staff, other groups, permissions)
+    nor touch an account holding more than they do: superusers are not even listed."""
+
     inlines = [CustomerAccountLinkInline]
     list_display = ["username", "email", "is_active", "is_staff", "last_login", "accounts"]
     actions = ["deactivate_users", "revoke_tokens"]
@@ -66,19 +73,87 @@ class PortalUserAdmin(UserAdmin):
         return ", ".join(str(link) for link in user.account_links.all())
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).prefetch_related("account_links")
+        users = super().get_queryset(request).prefetch_related("account_links")
+        if not request.user.is_superuser:
+            users = users.filter(is_superuser=False)
+        return users
 
-    @admin.action(description=_("Deactivate the selected users and revoke their tokens"),
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not user_manageable_by(actor=request.user, target=obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not user_manageable_by(actor=request.user, target=obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets  # the add form asks for a user name and password only
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "user_permissions"]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "is_staff"]
+        return readonly
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(name__in=PORTAL_ROLES)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The form offers only the portal roles, and saving it sets the groups to what was ticked: groups a superuser
+        # gave are kept, not silently dropped.
+        kept = [] if request.user.is_superuser or not change else list(
+            form.instance.groups.exclude(name__in=PORTAL_ROLES)
+        )
+        super().save_related(request, form, formsets, change)
+        if kept:
+            form.instance.groups.add(*kept)
+
+    def _refused(self, request: HttpRequest, users: list[Any]) -> bool:
+        refused = [u.get_username() for u in users if not user_manageable_by(actor=request.user, target=u)]
+        if refused:
+            self.message_user(request, _("Only a superuser can change %(users)s. Nothing was changed.")
+                              % {"users": ", ".join(refused)}, messages.ERROR)
+        return bool(refused)
+
+    @admin.action(description=_("Deactivate the selected users, revoke their tokens and end their sessions"),
                   permissions=["change"])
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.update(is_active=False)
-        revoked = api_tokens_revoke_for_users(user_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, _("%(users)d users deactivated, %(tokens)d tokens revoked.")
-                          % {"users": count, "tokens": revoked}, messages.SUCCESS)
+        # Read the selection once: a list filtered on "active" is empty once they are deactivated.
+        users = list(queryset)
+        if self._refused(request, users):
+            return
+        ids = [user.pk for user in users]
+        count = User.objects.filter(pk__in=ids, is_active=True).update(is_active=False)
+        # update() sends no signals, so orders.revocation is called here, after the update has committed.
+        tokens, sessions = user_access_revoke(user_ids=ids)
+        self.message_user(
+            request,
+            _("%(users)d users deactivated, %(tokens)d tokens revoked, %(sessions)d sessions ended.")
+            % {"users": count, "tokens": tokens, "sessions": sessions},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Revoke every API token of the selected users"), permissions=["change"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet) -> None:
-        revoked = api_tokens_revoke_for_users(user_ids=queryset.values_list("pk", flat=True))
+        users = list(queryset)
+        if self._refused(request, users):
+            return
+        revoked = api_tokens_revoke_for_users(user_ids=[user.pk for user in users])
         self.message_user(request, _("%(tokens)d tokens revoked.") % {"tokens": revoked}, messages.SUCCESS)
 
 

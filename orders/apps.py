@@ -7,7 +7,9 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the deploy checks)
+        from . import checks, signin  # noqa: F401  (register the deploy checks and the sign-in failure count)
+        from .revocation import revocation_connect
         from .roles import roles_sync
 
         post_migrate.connect(roles_sync, sender=self)
+        revocation_connect()

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.http import HttpRequest
 
+from orders.client_address import client_address
 from orders.memo import ObjectMemo
 from orders.models import FnoCall, LookupAudit, LookupSnapshot
 from orders.odata.client import CallRecord
@@ -96,6 +97,7 @@ def lookup_record(
         reference=getattr(request, "reference", ""),
         at=datetime.now(UTC),
         user_id=user_id,
+        client_address=client_address(request) or None,
         channel=channel,
         kind=kind,
         path=_clean(request.path, 300),
@@ -112,7 +114,8 @@ def lookup_record(
         fno_status=next((c.status for c in reversed(calls) if c.status is not None), None),
         fno_calls=[
             {"entity_set": c.entity_set, "status": c.status, "outcome": c.outcome,
-             "latency_ms": round(c.latency_ms, 1), "attempt": c.attempt, "url": c.url.split("?")[0]}
+             "latency_ms": round(c.latency_ms, 1), "attempt": c.attempt, "url": c.url.split("?")[0],
+             "client_request_id": c.client_request_id, "activity_id": c.activity_id}
             for c in calls
         ],
         snapshot_id=snapshot[0] if snapshot else None,

@@ -38,3 +38,45 @@ def d365_settings_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
                 )
             )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def d365_scope_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A token whose audience is not the environment URL exactly (lower case, no trailing slash) gets 401."""
+    from urllib.parse import urlsplit
+
+    problems: list[CheckMessage] = []
+    configured = getattr(settings, "D365_SCOPE_CONFIGURED", "")
+    if configured and configured != settings.D365_SCOPE:
+        problems.append(Warning(
+            f"D365_SCOPE {configured!r} is used as {settings.D365_SCOPE!r}: F&O accepts a token only for the "
+            "environment URL in lower case without a trailing slash, followed by /.default.",
+            hint=f"Set D365_SCOPE={settings.D365_SCOPE} (or leave it unset to derive it from D365_URL).",
+            id="orders.W020",
+        ))
+    if settings.D365_SCOPE and settings.D365_URL:
+        scope_host = urlsplit(settings.D365_SCOPE).hostname
+        url_host = urlsplit(settings.D365_URL).hostname
+        if scope_host != url_host:
+            problems.append(Warning(
+                f"D365_SCOPE is for {scope_host or '(no host)'} but D365_URL is {url_host or '(no host)'}: F&O "
+                "refuses tokens issued for another environment with 401.",
+                hint="Leave D365_SCOPE unset, or set it to D365_URL followed by /.default.",
+                id="orders.W021",
+            ))
+    return problems
+
+
+@register(Tags.caches, deploy=True)
+def shared_cache_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.DEBUG or settings.REDIS_URL:
+        return []
+    return [
+        Error(
+            "REDIS_URL is not set: sessions, rate limits, sign-in lock-outs, revocations, back-off and cachalot's "
+            "query cache would each live in one process, so gunicorn's workers and other instances would disagree "
+            "(a revoked token or session could keep working elsewhere).",
+            hint="Set REDIS_URL, e.g. redis://redis.internal:6379/0.",
+            id="orders.E030",
+        )
+    ]

@@ -21,8 +21,8 @@ def reference_code_new() -> str:
 
 
 class RequestContextMiddleware:
-    """Outermost: gives every request a short reference code (shown on pages and errors, sent to F&O as the
-    request id), times it, counts it, and writes one JSON log line for it."""
+    """Outermost: gives every request a short reference code (shown on pages and errors, kept in the logs and the
+    audit beside each F&O call's own GUID), times it, counts it, and writes one JSON log line for it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -30,6 +30,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from orders import metrics
         from orders.audit import calls_capture_start
+        from orders.client_address import client_address
 
         request.reference = reference_code_new()  # type: ignore[attr-defined]
         request.started_at = started = time.monotonic()  # type: ignore[attr-defined]
@@ -47,6 +48,7 @@ class RequestContextMiddleware:
                 "event": "request",
                 "ref": request.reference,  # type: ignore[attr-defined]
                 "user_id": _user_id(request),
+                "client": client_address(request),
                 "method": request.method,
                 "path": request.path[:200],
                 "view": view,
@@ -104,4 +106,29 @@ class SessionIdleMiddleware:
             now = int(time.time())
             if now - session.get("_renewed", 0) > self.RENEW_EVERY_SECONDS:
                 session["_renewed"] = now
+        return response
+
+
+class PrivatePagesMiddleware:
+    """A signed-in user's pages are never kept by a browser or proxy cache: on a shared computer, the Back button
+    after sign-out must not show order data. The API keeps its own `private, max-age` and ETags."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/"):
+            return response
+        from django.conf import settings
+
+        user = getattr(request, "user", None)
+        signed_in = (
+            user is not None and settings.SESSION_COOKIE_NAME in request.COOKIES and user.is_authenticated
+        )
+        # A page that just signed someone in or out also carries private data or a fresh session.
+        session = getattr(request, "session", None)
+        if signed_in or (session is not None and session.modified):
+            response["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         return response

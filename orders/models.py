@@ -82,10 +82,12 @@ class LookupAudit(models.Model):
         NOT_FOUND = "not_found", _("not found")
         INVALID = "invalid", _("invalid input")
         UNAVAILABLE = "unavailable", _("F&O unavailable")
+        LIMITED = "limited", _("refused: too many lookups")
 
     reference = models.CharField(max_length=9, db_index=True)
     at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    client_address = models.GenericIPAddressField(null=True, blank=True)  # see orders.client_address
     channel = models.CharField(max_length=8)  # "web", "api" or "staff"
     kind = models.CharField(max_length=8)  # "list" or "order"
     path = models.CharField(max_length=300)
@@ -131,3 +133,19 @@ class FnoCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_set} {self.outcome} {self.latency_ms} ms"
+
+
+class UserSession(models.Model):
+    """Which user a signed-in session belongs to: Django keeps no index of sessions by user, and revoking a user
+    must end all of theirs (orders.revocation). Written by orders.session_store; goes with its session."""
+
+    session = models.OneToOneField("sessions.Session", primary_key=True, on_delete=models.CASCADE,
+                                   related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signed-in session")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.session_id[:6]}…"

@@ -37,3 +37,33 @@ def roles_sync(**kwargs: Any) -> None:
             Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in wanted
         ]
         group.permissions.set(permissions)
+
+
+PORTAL_ROLES = (AGENT, ADMINISTRATOR)
+
+
+def user_permission_names(*, user: Any) -> set[str]:
+    """Every permission the user holds, directly or through groups, whether or not the account is active (an inactive
+    account's permissions come back when someone reactivates it)."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    rows = (
+        Permission.objects.filter(Q(user=user) | Q(group__user=user))
+        .values_list("content_type__app_label", "codename")
+        .distinct()
+    )
+    return {f"{app}.{codename}" for app, codename in rows}
+
+
+def user_manageable_by(*, actor: Any, target: Any) -> bool:
+    """Whether `actor` may change `target`'s account (details, password, activity, links, tokens). Superusers may
+    change anyone. Others never a superuser, nor anyone holding a permission they lack themselves: taking over such an
+    account (a password reset, a reactivation) would be an escalation."""
+    if actor.is_superuser:
+        return True
+    if target.is_superuser:
+        return False
+    if target.pk is None or target.pk == actor.pk:
+        return True
+    return user_permission_names(user=target) <= actor.get_all_permissions()

@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "orders.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "orders.middleware.PermissionsPolicyMiddleware",
@@ -103,15 +104,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# cached_db, plus a record of which user holds which session, so that revoking a user ends every session of theirs.
+SESSION_ENGINE = "orders.session_store"
 # Tables written on most requests gain nothing from cachalot and would churn its invalidation.
 CACHALOT_UNCACHABLE_TABLES = frozenset({
     "django_migrations", "django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog",
-    "orders_lookupaudit", "orders_lookupsnapshot", "orders_fnocall", "orders_apitoken",
+    "orders_lookupaudit", "orders_lookupsnapshot", "orders_fnocall", "orders_apitoken", "orders_usersession",
 })
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "orders.signin.AddressLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
@@ -127,8 +130,26 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0) or None
 AXES_VERBOSE = False
+# ...and one address may fail this many sign-ins, across all user names, per cool-off window before every sign-in
+# from it is refused for the rest of the window (credential stuffing). orders.signin keeps this count; axes can hold
+# one limit only. 0 turns it off.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 30)
+
+# The client's address (orders.client_address, axes, the request log, the audit). Behind N trusted proxies it is the
+# N-th address from the right of X-Forwarded-For: each proxy appends the address it was connected from, and what
+# stands further left came from the client, forgeable. django-ipware counts only the proxies *listed* in the header
+# (the nearest one is REMOTE_ADDR, not listed), so it is given N - 1, and not strict, so a forged or malformed
+# left part cannot make it fall back to the balancer's address. With no proxy, X-Forwarded-For is never read.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT > 0:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT: int | None = TRUSTED_PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+AXES_IPWARE_PROXY_ORDER = "left-most"
+IPWARE_STRICT = False
 
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = (
@@ -223,7 +244,11 @@ D365_CLIENT_CERTIFICATE_THUMBPRINT = env_str("D365_CLIENT_CERTIFICATE_THUMBPRINT
 D365_AUTHORITY = env_str("D365_AUTHORITY") or (
     f"https://login.microsoftonline.com/{D365_TENANT_ID}" if D365_TENANT_ID else ""
 )
-D365_SCOPE = env_str("D365_SCOPE") or (f"{D365_URL}/.default" if D365_URL else "")
+# F&O accepts a token only when its audience is the environment URL exactly: lower case, no trailing slash. The
+# scope (audience + /.default) is normalised here; the deploy check warns when the configured value needed it.
+D365_SCOPE_CONFIGURED = env_str("D365_SCOPE").strip()
+_d365_audience = (D365_SCOPE_CONFIGURED or D365_URL).lower().removesuffix("/.default").rstrip("/")
+D365_SCOPE = f"{_d365_audience}/.default" if _d365_audience else ""
 D365_TIMEOUT_SECONDS = env_float("D365_TIMEOUT_SECONDS", 8.0)
 D365_CONNECT_TIMEOUT_SECONDS = env_float("D365_CONNECT_TIMEOUT_SECONDS", 3.0)
 D365_MAX_CONNECTIONS = env_int("D365_MAX_CONNECTIONS", 50)

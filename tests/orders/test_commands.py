@@ -29,8 +29,10 @@ def test_add_customer_user_is_idempotent() -> None:
 
 
 def test_replace_accounts_drops_other_links() -> None:
-    call_command("add_customer_user", "--email", "e@example.com", "--account", "usmf:US-001", stdout=io.StringIO())
-    call_command("add_customer_user", "--email", "e@example.com", "--account", "usmf:US-002", "--replace-accounts",
+    call_command("add_customer_user", "--email", "e@example.com", "--no-password", "--account", "usmf:US-001",
+                 stdout=io.StringIO())
+    call_command("add_customer_user", "--email", "e@example.com", "--no-password", "--account", "usmf:US-002",
+                 "--replace-accounts",
                  stdout=io.StringIO())
     assert _links("e@example.com") == {"usmf:US-002"}
 
