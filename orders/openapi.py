@@ -9,6 +9,12 @@ from orders.status import CODES
 _DATE = {"type": ["string", "null"], "format": "date"}
 _DATETIME = {"type": ["string", "null"], "format": "date-time"}
 _MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "description": "Decimal amount, in `currency`."}
+_QUANTITY = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "Decimal quantity, in `unit`."}
+_KNOWN_QUANTITY = {
+    "type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$",
+    "description": "Decimal quantity, in `unit`; null when F&O's packing slip journal cannot say (the site does not "
+                   "expose it, or it names a line this order does not have, or a slip's contents are unknown).",
+}
 _FRESHNESS = {
     "as_of": {"type": "string", "format": "date-time", "description": "When this copy was read from F&O."},
     "stale": {"type": "boolean", "description": "True when F&O could not be reached and this is an older copy."},
@@ -33,22 +39,30 @@ _ORDER_FIELDS = {
     "requested_ship_date": _DATE,
     "confirmed_ship_date": _DATE,
     "currency": {"type": "string"},
-    "total": _MONEY,
+    "total": {**_MONEY, "description": "Decimal amount, in `currency`. In a list row: the sum of the order's lines, "
+                                        "cancelled lines left out, before tax and charges."},
 }
 
 _SUMMARY = _object({**_ORDER_FIELDS, "url": {"type": "string", "format": "uri"}})
 
 _DETAIL = _object({
     **_ORDER_FIELDS,
+    "total": {**_MONEY, "description": "Decimal amount, in `currency`; what it adds up is in `total_kind`."},
+    "total_kind": {
+        "type": "string", "enum": ["order_total", "lines_before_tax"],
+        "description": "`order_total`: F&O's calculated order total, tax and charges included. `lines_before_tax`: "
+                       "F&O has not calculated the totals yet, so this is the sum of the lines, cancelled lines left "
+                       "out, before tax and charges.",
+    },
     "status_description": {"type": "string"},
     "requested_receipt_date": _DATE,
     "confirmed_receipt_date": _DATE,
     "delivery": _object({k: {"type": "string"} for k in ("name", "address", "mode", "terms", "carrier")}),
     "lines": {"type": "array", "items": _object({
-        "line_number": {"type": "string"},
+        "line_number": _QUANTITY,
         "item_number": {"type": "string"},
         "description": {"type": "string"},
-        "quantity": {"type": "string"},
+        "quantity": _QUANTITY,
         "unit": {"type": "string"},
         "unit_price": _MONEY,
         "amount": _MONEY,
@@ -57,13 +71,39 @@ _DETAIL = _object({
         "requested_ship_date": _DATE,
         "confirmed_ship_date": _DATE,
         "confirmed_receipt_date": _DATE,
+        "shipped_quantity": {**_KNOWN_QUANTITY, "description": "Shipped so far, summed over the packing slips. "
+                             + _KNOWN_QUANTITY["description"]},
+        "remaining_quantity": {**_KNOWN_QUANTITY, "description": "Still to come: 0 once the line is delivered, "
+                               "invoiced or cancelled. " + _KNOWN_QUANTITY["description"]},
     })},
-    "shipments": {"type": "array", "items": _object({
-        "packing_slip_number": {"type": "string"},
-        "shipped_on": _DATE,
-        "tracking_number": {"type": ["string", "null"]},
-        "tracking_url": {"type": ["string", "null"], "format": "uri"},
-    })},
+    "shipments": {
+        "type": "array",
+        "description": "One entry per packing slip (one delivery), oldest first, however many parcels it had.",
+        "items": _object({
+            "packing_slip_number": {"type": "string"},
+            "shipped_on": _DATE,
+            "delivery_mode": {"type": ["string", "null"], "description": "F&O's mode of delivery code."},
+            "carrier": {"type": ["string", "null"], "description": "F&O's shipping carrier id."},
+            "tracking": {"type": "array", "description": "Every tracking number F&O holds for this slip; may be "
+                         "empty (e.g. picked up by the customer).", "items": _object({
+                             "number": {"type": "string"},
+                             "url": {"type": ["string", "null"], "format": "uri",
+                                     "description": "The carrier's tracking page; only http and https links."},
+                         })},
+            "lines": {
+                "type": ["array", "null"],
+                "description": "What was in this packing slip; null when that is not known (the site does not "
+                               "expose F&O's packing slip journal, or the slip is missing from it).",
+                "items": _object({
+                    "line_number": _QUANTITY,
+                    "item_number": {"type": "string"},
+                    "description": {"type": "string"},
+                    "quantity": _QUANTITY,
+                    "unit": {"type": "string"},
+                }),
+            },
+        }),
+    },
     "invoices": {"type": "array", "items": _object({
         "number": {"type": "string"},
         "date": _DATE,

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from orders.records import Invoice, SalesOrder, Shipment
+from orders.records import Invoice, SalesOrder
+from orders.shipments import Shipment
 from orders.status import CustomerStatus
 
 _CONFIRMED_OR_LATER = {
@@ -28,8 +29,9 @@ class Step:
 
 
 def order_timeline(
-    *, order: SalesOrder, status: CustomerStatus, shipments: list[Shipment], invoices: list[Invoice]
+    *, order: SalesOrder, status: CustomerStatus, shipments: tuple[Shipment, ...], invoices: list[Invoice]
 ) -> list[Step]:
+    """`shipments` are packing slips: one per delivery, however many parcels (tracking numbers) it had."""
     steps = [Step("placed", _("Order placed"), "done", order.created_at, "")]
     if status.code == "cancelled":
         steps.append(Step("cancelled", _("Cancelled"), "stopped", None, _("This order was cancelled.")))
@@ -46,7 +48,7 @@ def order_timeline(
     picked = order.processing_status in _PICKED_OR_LATER or bool(shipments) or shipped_all
     steps.append(Step("picked", _("Packed"), "done" if picked else "upcoming", None, ""))
 
-    slip_dates = [s.delivery_date for s in shipments if s.delivery_date]
+    slip_dates = [s.shipped_on for s in shipments if s.shipped_on]
     if shipped_all:
         ship_state = "done"
     elif shipments or status.code == "partially_shipped":

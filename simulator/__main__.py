@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jitter", type=float, default=0.0, help="up to this many seconds more, at random")
     parser.add_argument("--page-size", type=int, default=10_000)
     parser.add_argument("--orders", type=int, default=320, help="demo orders to generate")
+    parser.add_argument("--max-url-length", type=int, default=2048,
+                        help="longest path and query served; longer ones answer 414 (0: no limit)")
     parser.add_argument("--accept-token", action="append", help="require a bearer token; repeat to accept several")
     parser.add_argument("--fault", action="append", default=[], type=_fault,
                         help="a fault switch, e.g. status=429 retry_after=30 hang=true error_rate=0.1")
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     from . import data
 
     sim = Simulator(host=args.host, port=args.port, dataset=data.build(orders=args.orders),
-                    page_size=args.page_size, accepted_tokens=set(args.accept_token) if args.accept_token else None)
+                    page_size=args.page_size, accepted_tokens=set(args.accept_token) if args.accept_token else None,
+                    max_url_length=args.max_url_length or None)
     sim.state.faults = Faults.from_dict({"latency": args.latency, "jitter": args.jitter, **dict(args.fault)})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"F&O simulator listening on {sim.url}/data/", flush=True)

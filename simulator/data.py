@@ -1,4 +1,5 @@
-"""Deterministic demo data in F&O's shapes: two companies, customers, orders, lines, packing slips, invoices."""
+"""Deterministic demo data in F&O's shapes: companies, customers, orders, lines, packing slips (journal, journal
+lines and tracking numbers), invoices."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ CUSTOMERS = [
     # The same buyer in both companies (an account code that exists in usmf and demf).
     ("demf", "US-003", "Sunset Wholesales GmbH", "EUR"),
 ]
+
+# A company that does not keep SalesOrderProcessingStatus up to date: its orders stay "Active" until delivered, so the
+# customer's words must come from SalesOrderStatus there. Its orders follow the others, from a random stream of their
+# own, so the orders above stay exactly as they were.
+ACTIVE_UNTIL_DELIVERY = "gbsi"
+ACTIVE_UNTIL_DELIVERY_CUSTOMERS = [
+    ("gbsi", "GB-001", "Thames Audio Ltd", "GBP"),
+    ("gbsi", "GB-002", "Pennine Sound Supplies", "GBP"),
+]
+ACTIVE_UNTIL_DELIVERY_ORDERS = 24
 
 ITEMS = [
     ("T0001", "Speaker cable 10m", "ea", Decimal("12.50")),
@@ -64,6 +75,16 @@ STAGES = [
     ("Invoiced", "Invoiced", 2, True),
     ("Canceled", "Canceled", 0, False),
 ]
+ACTIVE_UNTIL_DELIVERY_STAGES = [
+    ("None", "Active", 0, False),
+    ("Backorder", "Active", 0, False),  # open, dates confirmed
+    ("Backorder", "Active", 1, False),  # partly delivered, still "Active"
+    ("Delivered", "Delivered", 2, False),
+    ("Invoiced", "Invoiced", 2, True),
+    ("Canceled", "Canceled", 0, False),
+]
+_INVOICE_PREFIX = {"usmf": "CIV", "demf": "DE-CIV", "gbsi": "GB-CIV"}
+PICKUP = "Pickup"  # a slip posted without tracking: the customer collected the goods
 
 
 def date_value(day: date | None) -> str:
@@ -80,23 +101,55 @@ def etag(rec_version: int, rec_id: int) -> str:
     return 'W/"' + base64.b64encode(payload).decode() + '"'
 
 
+def _slip_contents(
+    line_rows: list[dict[str, object]], slip_count: int, *, partial: bool
+) -> list[list[tuple[dict[str, object], Decimal, Decimal]]]:
+    """Per packing slip: (order line, quantity shipped, quantity still to come after it). A partial delivery ships
+    the lines already marked Delivered/Invoiced and part of the first open line; a full one ships everything, split
+    across two slips when there are two."""
+    slips: list[list[tuple[dict[str, object], Decimal, Decimal]]] = [[] for _ in range(slip_count)]
+    first_open = True
+    for row in line_rows:
+        status = row["SalesOrderLineStatus"]
+        ordered = Decimal(str(row["OrderedSalesQuantity"]))
+        if status == "Canceled":
+            continue
+        if partial and status not in ("Delivered", "Invoiced"):
+            if first_open and ordered > 1:
+                first_open = False
+                shipped = (ordered / 2).to_integral_value(rounding="ROUND_FLOOR")
+                slips[0].append((row, shipped, ordered - shipped))
+            continue
+        if slip_count == 2 and ordered > 1:
+            later = (ordered / 2).to_integral_value(rounding="ROUND_FLOOR")
+            slips[0].append((row, ordered - later, later))
+            slips[1].append((row, later, Decimal(0)))
+        else:
+            n = int(str(row["LineNumber"]))
+            slips[(n - 1) % slip_count].append((row, ordered, Decimal(0)))
+    return slips
+
+
 @dataclass
 class Dataset:
     tables: dict[str, list[dict[str, object]]] = field(default_factory=dict)
 
 
 def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None) -> Dataset:
-    rnd = random.Random(seed)
+    main_stream = random.Random(seed)
     today = today or datetime.now(UTC).date()
     headers: list[dict[str, object]] = []
     lines: list[dict[str, object]] = []
     slips: list[dict[str, object]] = []
+    journal: list[dict[str, object]] = []
+    journal_lines: list[dict[str, object]] = []
     invoices: list[dict[str, object]] = []
     rec_id = 5637144576
     lot = 1
-    invoice_no = {"usmf": 1, "demf": 1}
-    slip_no = {"usmf": 1, "demf": 1}
-    number_by_company = {"usmf": 1000, "demf": 2000}
+    invoice_no = {"usmf": 1, "demf": 1, "gbsi": 1}
+    slip_no = {"usmf": 1, "demf": 1, "gbsi": 1}
+    number_by_company = {"usmf": 1000, "demf": 2000, "gbsi": 3000}
+    journal_rec = 5637160000
 
     plan: list[tuple[int, tuple[str, str, str, str]]] = []
     for i in range(orders):
@@ -104,8 +157,12 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
         plan.append((i, customer))
     # One order number that exists in both companies, for different customers.
     plan.append((orders, ("demf", "DE-001", CUSTOMERS[6][2], "EUR")))
+    for k in range(ACTIVE_UNTIL_DELIVERY_ORDERS):
+        plan.append((orders + 1 + k, ACTIVE_UNTIL_DELIVERY_CUSTOMERS[k % len(ACTIVE_UNTIL_DELIVERY_CUSTOMERS)]))
+    own_stream = random.Random(seed + 1)
 
     for i, (company, account, cust_name, currency) in plan:
+        rnd = own_stream if i > orders else main_stream
         if i == orders:
             number = "001042"
         else:
@@ -119,12 +176,14 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
             stage = STAGES[2]
         if i == orders:
             stage = STAGES[2]
+        if company == ACTIVE_UNTIL_DELIVERY:
+            stage = ACTIVE_UNTIL_DELIVERY_STAGES[(i - orders - 1) % len(ACTIVE_UNTIL_DELIVERY_STAGES)]
         sales_status, processing, delivered, invoiced = stage
         created = datetime.combine(today - timedelta(days=age_days), time(8), tzinfo=UTC) + timedelta(
             minutes=rnd.randint(0, 600)
         )
         requested_ship = created.date() + timedelta(days=rnd.randint(3, 21))
-        confirmed = processing not in ("Active",) and sales_status != "None"
+        confirmed = (processing != "Active" or company == ACTIVE_UNTIL_DELIVERY) and sales_status != "None"
         confirmed_ship = requested_ship + timedelta(days=rnd.randint(0, 5)) if confirmed else None
         on_hold = sales_status == "Backorder" and rnd.random() < 0.12 and processing in ("Active", "Confirmed")
         carrier = CARRIERS[i % len(CARRIERS)]
@@ -190,23 +249,67 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
         if delivered:
             slip_count = 1 if delivered == 1 else rnd.choice([1, 1, 2])
             base = confirmed_ship or requested_ship
+            # Parcels and quantities come from the order's own stream: the main one draws exactly what it always did.
+            parcels = random.Random(f"{seed}:{company}:{number}")
+            contents = _slip_contents(line_rows, slip_count, partial=delivered == 1)
             for s in range(slip_count):
                 day = min(base + timedelta(days=s * 3), today)
-                ship_dates.append(day)
                 tracked = rnd.random() < 0.85
                 tracking = carrier[2].format(r=rnd.randint(10**9, 10**10 - 1)) if tracked else ""
-                slips.append(
-                    {
+                if not contents[s]:
+                    continue  # a single item cannot be split across two deliveries
+                ship_dates.append(day)
+                slip_id = f"{company.upper()}-PS-{slip_no[company]:06d}"
+                slip_no[company] += 1
+                journal_rec += 1
+                numbers = [tracking] if tracked else []
+                if tracked:
+                    numbers += [carrier[2].format(r=parcels.randint(10**9, 10**10 - 1))
+                                for _ in range(parcels.choice([0, 0, 1, 2]))]
+                journal.append({
+                    "dataAreaId": company,
+                    "SourceDocumentHeader": journal_rec,
+                    "PackingSlipId": slip_id,
+                    "SalesId": number,
+                    "OrderAccount": account,
+                    "DeliveryDate": date_value(day),
+                    "DocumentDate": date_value(day),
+                    "DlvMode": DELIVERY_MODES[i % len(DELIVERY_MODES)] if tracked else PICKUP,
+                    "ShipCarrierId": carrier[0] if tracked else "",
+                    "CustomerRef": reference,
+                    "PurchaseOrder": requisition,
+                    "Qty": sum((q for _, q, _ in contents[s]), Decimal(0)),
+                    "BillOfLadingId": "",
+                    "@odata.etag": etag(1, journal_rec),
+                })
+                for row, qty, remain in contents[s]:
+                    journal_rec += 1
+                    journal_lines.append({
+                        "dataAreaId": company,
+                        "SourceDocumentLine": journal_rec,
+                        "PackingSlipId": slip_id,
+                        "SalesId": number,
+                        "LineNum": row["LineNumber"],
+                        "ItemId": row["ItemNumber"],
+                        "Name": row["LineDescription"],
+                        "Qty": qty,
+                        "Ordered": row["OrderedSalesQuantity"],
+                        "Remain": remain,
+                        "SalesUnit": row["SalesUnitSymbol"],
+                        "DeliveryDate": date_value(day),
+                        "@odata.etag": etag(1, journal_rec),
+                    })
+                # One tracking row per parcel; a slip posted without tracking information has none (reference §4).
+                for p, parcel in enumerate(numbers):
+                    slips.append({
                         "dataAreaId": company,
                         "SalesOrderNumber": number,
-                        "PackingSlipNumber": f"{company.upper()}-PS-{slip_no[company]:06d}",
+                        "PackingSlipNumber": slip_id,
                         "DeliveryDate": date_value(day),
-                        "TrackingNumber": tracking,
-                        "TrackingURL": carrier[1].format(n=tracking) if tracking else "",
-                        "@odata.etag": etag(1, rec_id + 100000 + s),
-                    }
-                )
-                slip_no[company] += 1
+                        "TrackingNumber": parcel,
+                        "TrackingURL": carrier[1].format(n=parcel),
+                        "@odata.etag": etag(1, rec_id + 100000 + 10 * s + p),
+                    })
         if invoiced:
             day = min((ship_dates[-1] if ship_dates else requested_ship) + timedelta(days=1), today)
             parts = 1 if processing != "Invoiced" else rnd.choice([1, 1, 2])
@@ -217,7 +320,7 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
                 invoices.append(
                     {
                         "dataAreaId": company,
-                        "InvoiceNumber": f"{'CIV' if company == 'usmf' else 'DE-CIV'}-{invoice_no[company]:06d}",
+                        "InvoiceNumber": f"{_INVOICE_PREFIX[company]}-{invoice_no[company]:06d}",
                         "InvoiceDate": date_value(day + timedelta(days=p)),
                         "LedgerVoucher": f"ARI{invoice_no[company]:07d}",
                         "SalesOrderNumber": number,
@@ -236,11 +339,11 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
                 invoice_no[company] += 1
         # Totals are only filled in once F&O has calculated them (reference §2).
         totals_calculated = rnd.random() < 0.5
-        city, street, zip_code, state, country = (
-            ("San Diego", "123 Coffee Street", "92101", "CA", "USA")
-            if company == "usmf"
-            else ("Berlin", "Hauptstraße 12", "10115", "", "DEU")
-        )
+        city, street, zip_code, state, country = {
+            "usmf": ("San Diego", "123 Coffee Street", "92101", "CA", "USA"),
+            "demf": ("Berlin", "Hauptstraße 12", "10115", "", "DEU"),
+            "gbsi": ("London", "14 Bankside", "SE1 9TG", "", "GBR"),
+        }[company]
         headers.append(
             {
                 "dataAreaId": company,
@@ -283,7 +386,7 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
                 "OrderTotalChargesAmount": Decimal(0),
                 "AreTotalsCalculated": "Yes" if totals_calculated else "No",
                 "Email": "",
-                "LanguageId": "en-us" if company == "usmf" else "de",
+                "LanguageId": {"usmf": "en-us", "demf": "de", "gbsi": "en-gb"}[company],
                 "PaymentTermsName": "Net30",
                 "DeliveryAddressTimeZone": None,
                 "@odata.etag": etag(rnd.randint(1, 2**31), rec_id),
@@ -299,13 +402,15 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
             "SalesCurrencyCode": currency,
             "@odata.etag": etag(1, 5637150000 + n),
         }
-        for n, (company, account, cust_name, currency) in enumerate(CUSTOMERS)
+        for n, (company, account, cust_name, currency) in enumerate(CUSTOMERS + ACTIVE_UNTIL_DELIVERY_CUSTOMERS)
     ]
     return Dataset(
         tables={
             "SalesOrderHeadersV2": headers,
             "SalesOrderLines": lines,
             "PackingSlipTrackingInformation": slips,
+            "CustPackingSlipJourBiEntities": journal,
+            "CustPackingSlipTransBiEntities": journal_lines,
             "SalesInvoiceHeadersV2": invoices,
             "CustomersV3": customers,
         }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 NAMESPACE = "Microsoft.Dynamics.DataEntities"
 
@@ -22,7 +22,7 @@ class EntitySet:
     name: str
     type_name: str
     keys: tuple[str, ...]
-    # property -> "String" | "Decimal" | "Int32" | "Date" | "DateTime" | "enum:<EnumType>"
+    # property -> "String" | "Decimal" | "Int32" | "Int64" | "Date" | "DateTime" | "enum:<EnumType>"
     properties: dict[str, str]
     navigation: dict[str, str]
 
@@ -96,6 +96,37 @@ SETS: dict[str, EntitySet] = {
         _props("dataAreaId SalesOrderNumber PackingSlipNumber TrackingNumber TrackingURL", DeliveryDate="Date"),
         {},
     ),
+    # The packing slip journal, as F&O's BI entities publish it (reference §4): one row per posted slip, whether or
+    # not it has tracking numbers, and one per slip line.
+    "CustPackingSlipJourBiEntities": EntitySet(
+        "CustPackingSlipJourBiEntities",
+        "CustPackingSlipJourBiEntity",
+        ("dataAreaId", "SourceDocumentHeader"),
+        _props(
+            "dataAreaId PackingSlipId SalesId DlvMode ShipCarrierId OrderAccount CustomerRef PurchaseOrder "
+            "BillOfLadingId",
+            SourceDocumentHeader="Int64",
+            DeliveryDate="Date",
+            DocumentDate="Date",
+            Qty="Decimal",
+        ),
+        {},
+    ),
+    "CustPackingSlipTransBiEntities": EntitySet(
+        "CustPackingSlipTransBiEntities",
+        "CustPackingSlipTransBiEntity",
+        ("dataAreaId", "SourceDocumentLine"),
+        _props(
+            "dataAreaId PackingSlipId SalesId ItemId Name SalesUnit",
+            SourceDocumentLine="Int64",
+            LineNum="Decimal",
+            Qty="Decimal",
+            Ordered="Decimal",
+            Remain="Decimal",
+            DeliveryDate="Date",
+        ),
+        {},
+    ),
     "SalesInvoiceHeadersV2": EntitySet(
         "SalesInvoiceHeadersV2",
         "SalesInvoiceHeaderV2",
@@ -120,12 +151,25 @@ SETS: dict[str, EntitySet] = {
     ),
 }
 
-_EDM = {"String": "Edm.String", "Decimal": "Edm.Decimal", "Int32": "Edm.Int32",
+_EDM = {"String": "Edm.String", "Decimal": "Edm.Decimal", "Int32": "Edm.Int32", "Int64": "Edm.Int64",
         "Date": "Edm.DateTimeOffset", "DateTime": "Edm.DateTimeOffset"}
 
 
-def metadata_xml() -> str:
-    """A trimmed EDMX 4.0 document for the sets above."""
+def visible(entity: EntitySet, hidden: frozenset[str]) -> EntitySet:
+    """The set as F&O would publish it with the `hide` fault: hidden fields and navigations gone, and so is any
+    navigation to a hidden set."""
+    if not hidden:
+        return entity
+    return replace(
+        entity,
+        properties={p: k for p, k in entity.properties.items() if f"{entity.name}.{p}" not in hidden},
+        navigation={n: t for n, t in entity.navigation.items()
+                    if f"{entity.name}.{n}" not in hidden and t not in hidden},
+    )
+
+
+def metadata_xml(hidden: frozenset[str] = frozenset()) -> str:
+    """A trimmed EDMX 4.0 document for the sets above, without what the `hide` fault hides."""
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">',
@@ -136,7 +180,8 @@ def metadata_xml() -> str:
         out.append(f'<EnumType Name="{enum}">')
         out.extend(f'<Member Name="{m}" Value="{i}"/>' for i, m in enumerate(members))
         out.append("</EnumType>")
-    for es in SETS.values():
+    published = [visible(es, hidden) for es in SETS.values() if es.name not in hidden]
+    for es in published:
         out.append(f'<EntityType Name="{es.type_name}">')
         out.append("<Key>" + "".join(f'<PropertyRef Name="{k}"/>' for k in es.keys) + "</Key>")
         for prop, kind in es.properties.items():
@@ -147,7 +192,7 @@ def metadata_xml() -> str:
             out.append(f'<NavigationProperty Name="{nav}" Type="Collection({NAMESPACE}.{SETS[target].type_name})"/>')
         out.append("</EntityType>")
     out.append('<EntityContainer Name="Resources">')
-    for es in SETS.values():
+    for es in published:
         out.append(f'<EntitySet Name="{es.name}" EntityType="{NAMESPACE}.{es.type_name}"/>')
     out.append("</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>")
     return "\n".join(out)

@@ -13,6 +13,7 @@ import socket
 import struct
 import threading
 import time
+import uuid
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import data
 from .filter import BadRequest, equalities_of, parse_filter
-from .schema import SETS, EntitySet, metadata_xml
+from .schema import SETS, EntitySet, metadata_xml, visible
 
 logger = logging.getLogger("simulator")
 
@@ -42,6 +43,10 @@ class Faults:
     error_rate: float = 0.0  # share of requests answered 500
     count: int | None = None  # apply to this many requests only, then clear
     entity_set: str | None = None  # apply only to requests for this entity set
+    # Entity sets ("CustomersV3") and fields or navigations ("SalesOrderHeadersV2.CustomersOrderReference") that
+    # this F&O does not publish, as after an update or with an extension missing: gone from $metadata, 404 for a
+    # set, 400 for a field. Holds until the faults are cleared; `count` and `entity_set` do not limit it.
+    hide: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Faults:
@@ -49,7 +54,14 @@ class Faults:
         unknown = set(raw) - known
         if unknown:
             raise ValueError(f"unknown fault switches: {sorted(unknown)}")
+        hide = raw.get("hide", [])
+        if not isinstance(hide, list) or not all(isinstance(h, str) and h for h in hide):
+            raise ValueError("hide: a list of names like \"CustomersV3\" or \"SalesOrderHeadersV2.LineNumber\"")
         return cls(**raw)
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        return frozenset(self.hide)
 
 
 @dataclass
@@ -58,6 +70,9 @@ class State:
     default_company: str = data.DEFAULT_COMPANY
     page_size: int = 10_000
     accepted_tokens: set[str] | None = None  # None: no token needed (local development)
+    # Longest request target (path and query) served; longer ones answer 414. IIS refuses query strings over
+    # 2,048 characters by default; F&O's own figure is unknown, so it is a setting. None: no limit.
+    max_url_length: int | None = 2048
     faults: Faults = field(default_factory=Faults)
     log: list[dict[str, Any]] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
@@ -95,6 +110,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
+
+    def parse_request(self) -> bool:
+        # F&O's activity id for this request (ms-dyn-aid on every answer); fresh per request, not per connection.
+        self.activity_id = str(uuid.uuid4())
+        return super().parse_request()
 
     # Admin -----------------------------------------------------------------------------------
     def do_POST(self) -> None:
@@ -150,6 +170,11 @@ class _Handler(BaseHTTPRequestHandler):
         resource = path[len("/data"):].lstrip("/")
         entity_set = re.match(r"[A-Za-z0-9_$]*", resource).group(0)  # type: ignore[union-attr]
         self._record(entity_set, split.query)
+        limit = self.state.max_url_length
+        if limit is not None and len(self.path) > limit:
+            self._error(414, f"The request URL of {len(self.path)} characters is longer than the {limit} this "
+                             f"server accepts.", inner=True)
+            return
         if self._apply_faults(entity_set):
             return
         if not self._authorised():
@@ -169,6 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "params": dict(_query_pairs(query)),
                     "entity_set": entity_set,
                     "request_id": self.headers.get("x-ms-client-request-id", ""),
+                    "activity_id": self.activity_id,
+                    "url_length": len(self.path),
                     "authorization": bool(self.headers.get("Authorization")),
                     "user_agent": self.headers.get("User-Agent", ""),
                     "at": time.time(),
@@ -243,18 +270,21 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _serve(self, resource: str, raw_query: str) -> None:
+        hidden = self.state.faults.hidden
         if resource == "":
             self._send_json(200, {"@odata.context": self._root() + "$metadata",
-                                  "value": [{"name": s, "kind": "EntitySet", "url": s} for s in SETS]})
+                                  "value": [{"name": s, "kind": "EntitySet", "url": s} for s in SETS
+                                            if s not in hidden]})
             return
         if resource == "$metadata":
-            self._send(200, metadata_xml().encode(), "application/xml")
+            self._send(200, metadata_xml(hidden).encode(), "application/xml")
             return
         m = re.fullmatch(r"([A-Za-z0-9_]+)(?:\((.*)\))?(/\$count)?", resource, re.DOTALL)
-        if not m or m.group(1) not in SETS:
+        if not m or m.group(1) not in SETS or m.group(1) in hidden:
             self._error(404, f"Resource not found for the segment '{resource.split('(')[0][:100]}'.")
             return
-        entity = SETS[m.group(1)]
+        # Hidden fields are unknown properties from here on: $select, $filter, $orderby and $expand answer 400.
+        entity = visible(SETS[m.group(1)], hidden)
         options = dict(_query_pairs(raw_query))
         for option in options:
             if option.startswith("$") and option not in SUPPORTED_OPTIONS:
@@ -340,7 +370,7 @@ class _Handler(BaseHTTPRequestHandler):
             nav = m.group(1)
             if nav not in entity.navigation:
                 raise BadRequest(f"Could not find a navigation property named '{nav}' on '{entity.type_name}'.")
-            target = SETS[entity.navigation[nav]]
+            target = visible(SETS[entity.navigation[nav]], self.state.faults.hidden)
             nested = m.group(2).split(",") if m.group(2) else []
             for prop in nested:
                 if prop not in target.properties:
@@ -371,6 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("OData-Version", "4.0")
+        self.send_header("ms-dyn-aid", getattr(self, "activity_id", "") or str(uuid.uuid4()))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
@@ -446,8 +477,10 @@ class Simulator:
     """The in-process handle tests use: start on a free port, switch faults, read what arrived."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, dataset: data.Dataset | None = None,
-                 page_size: int = 10_000, accepted_tokens: set[str] | None = None) -> None:
-        self.state = State(dataset=dataset or data.build(), page_size=page_size, accepted_tokens=accepted_tokens)
+                 page_size: int = 10_000, accepted_tokens: set[str] | None = None,
+                 max_url_length: int | None = 2048) -> None:
+        self.state = State(dataset=dataset or data.build(), page_size=page_size, accepted_tokens=accepted_tokens,
+                           max_url_length=max_url_length)
         handler = type("Handler", (_Handler,), {"state": self.state})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True

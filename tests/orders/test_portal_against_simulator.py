@@ -38,7 +38,8 @@ def test_sign_in_list_filter_detail_refresh(live_fno) -> None:
     assert live_fno.requests() == []  # a fresh copy: no F&O call
     assert client.post(f"/orders/usmf/{numbers[0]}/").status_code == 302
     assert {r["entity_set"] for r in live_fno.requests()} == {
-        "SalesOrderHeadersV2", "PackingSlipTrackingInformation", "SalesInvoiceHeadersV2"
+        "SalesOrderHeadersV2", "PackingSlipTrackingInformation", "CustPackingSlipJourBiEntities",
+        "CustPackingSlipTransBiEntities", "SalesInvoiceHeadersV2",
     }
     assert all(r["request_id"] for r in live_fno.requests())
 

@@ -54,7 +54,7 @@ def test_without_cross_company_only_the_default_company_answers(simulator: Simul
     scoped = _get(simulator, "/data/SalesOrderHeadersV2?$select=dataAreaId").json()["value"]
     everything = _get(simulator, "/data/SalesOrderHeadersV2?cross-company=true&$select=dataAreaId").json()["value"]
     assert {r["dataAreaId"] for r in scoped} == {"usmf"}
-    assert {r["dataAreaId"] for r in everything} == {"usmf", "demf"}
+    assert {r["dataAreaId"] for r in everything} == {"usmf", "demf", "gbsi"}
     key = "/data/SalesOrderHeadersV2(dataAreaId='demf',SalesOrderNumber='001042')"
     assert _get(simulator, key).status_code == 404
     assert _get(simulator, key + "?cross-company=true").status_code == 200
@@ -103,7 +103,7 @@ def test_demo_data_covers_the_portal_cases() -> None:
     assert {r["SalesOrderStatus"] for r in headers} == {"None", "Backorder", "Delivered", "Invoiced", "Canceled"}
     assert len({r["SalesOrderProcessingStatus"] for r in headers}) == 9
     assert any(r["IsSalesProcessingStopped"] == "Yes" for r in headers)
-    assert {r["dataAreaId"] for r in headers} == {"usmf", "demf"}
+    assert {r["dataAreaId"] for r in headers} == {"usmf", "demf", "gbsi"}
     accounts = {(r["dataAreaId"], r["OrderingCustomerAccountNumber"]) for r in headers}
     assert len(accounts) >= 8
     assert ("usmf", "US-003") in accounts
@@ -112,7 +112,8 @@ def test_demo_data_covers_the_portal_cases() -> None:
     for r in headers:
         by_number.setdefault(r["SalesOrderNumber"], set()).add(r["dataAreaId"])
     assert any(len(companies) == 2 for companies in by_number.values())
-    assert any(r["TrackingURL"] for r in tables["PackingSlipTrackingInformation"])
+    tracking = tables["PackingSlipTrackingInformation"]
+    assert all(r["TrackingNumber"] and r["TrackingURL"] for r in tracking)  # a row per parcel, none without one
     assert any(r["SalesOrderLineStatus"] == "Canceled" for r in tables["SalesOrderLines"])
     assert tables["SalesInvoiceHeadersV2"]
 
@@ -140,3 +141,48 @@ def test_indexed_and_scanned_filters_agree(simulator: Simulator) -> None:
     assert sorted(r["dataAreaId"] for r in b) == ["demf", "usmf"]
     scoped = _get(simulator, "/data/SalesOrderHeadersV2?$filter=SalesOrderNumber%20eq%20'001042'").json()["value"]
     assert [r["dataAreaId"] for r in scoped] == ["usmf"]
+
+
+def test_demo_data_has_packing_slips_with_several_parcels_none_and_partial_deliveries() -> None:
+    tables = data.build().tables
+    parcels: dict[tuple[str, str], int] = {}
+    for row in tables["PackingSlipTrackingInformation"]:
+        key = (row["dataAreaId"], row["PackingSlipNumber"])
+        parcels[key] = parcels.get(key, 0) + 1
+    journal = tables["CustPackingSlipJourBiEntities"]
+    slips = {(r["dataAreaId"], r["PackingSlipId"]) for r in journal}
+    assert set(parcels) <= slips  # every tracked slip is in the journal
+    assert max(parcels.values()) >= 3
+    untracked = [r for r in journal if (r["dataAreaId"], r["PackingSlipId"]) not in parcels]
+    assert untracked
+    assert {r["DlvMode"] for r in untracked} == {data.PICKUP}
+    lines = tables["CustPackingSlipTransBiEntities"]
+    assert {(r["dataAreaId"], r["PackingSlipId"]) for r in lines} == slips
+    assert any(r["Remain"] > 0 for r in lines)  # partial deliveries
+    per_order: dict[tuple[str, str], set[str]] = {}
+    for r in journal:
+        per_order.setdefault((r["dataAreaId"], r["SalesId"]), set()).add(r["PackingSlipId"])
+    assert any(len(s) == 2 for s in per_order.values())
+    active = [r for r in tables["SalesOrderHeadersV2"] if r["dataAreaId"] == data.ACTIVE_UNTIL_DELIVERY]
+    assert {r["SalesOrderProcessingStatus"] for r in active} == {"Active", "Delivered", "Invoiced", "Canceled"}
+    partly = {(r["dataAreaId"], r["SalesOrderNumber"]) for r in active
+              if r["SalesOrderStatus"] == "Backorder" and (r["dataAreaId"], r["SalesOrderNumber"]) in per_order}
+    assert partly  # partly delivered, and still "Active"
+
+
+def test_packing_slip_journal_is_served_with_company_scoping_and_strict_names(simulator: Simulator) -> None:
+    query = ("$filter=dataAreaId%20eq%20'usmf'%20and%20SalesId%20eq%20'001067'"
+             "&$select=PackingSlipId,SalesId,OrderAccount,DlvMode&$orderby=DeliveryDate%20desc&$top=5")
+    rows = _get(simulator, f"/data/CustPackingSlipJourBiEntities?cross-company=true&{query}").json()["value"]
+    assert rows
+    assert {r["SalesId"] for r in rows} == {"001067"}
+    assert set(rows[0]) == {"@odata.etag", "PackingSlipId", "SalesId", "OrderAccount", "DlvMode"}
+    demf = "$filter=dataAreaId%20eq%20'demf'&$top=3"
+    assert _get(simulator, f"/data/CustPackingSlipTransBiEntities?{demf}").json()["value"] == []
+    assert _get(simulator, f"/data/CustPackingSlipTransBiEntities?cross-company=true&{demf}").json()["value"]
+    _assert_fno_error(_get(simulator, "/data/CustPackingSlipJourBIEntities"), 404)
+    _assert_fno_error(_get(simulator, "/data/CustPackingSlipTransBiEntities?$select=LineNumber"), 400)
+    _assert_fno_error(_get(simulator, "/data/CustPackingSlipTransBiEntities?$filter=SalesId%20eq%201"), 400)
+    metadata = _get(simulator, "/data/$metadata").text
+    assert '<EntitySet Name="CustPackingSlipJourBiEntities"' in metadata
+    assert '<Property Name="SourceDocumentLine" Type="Edm.Int64" Nullable="false"/>' in metadata
