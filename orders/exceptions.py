@@ -23,3 +23,11 @@ class OrdersUnavailable(Exception):
     @property
     def status_code(self) -> int:
         return {"timeout": 504, "bad_answer": 502}.get(self.kind, 503)
+
+
+class LookupBudgetExceeded(Exception):
+    """This user has asked for more orders than the cache could answer, too fast: F&O is shared by every customer."""
+
+    def __init__(self, *, retry_after: float) -> None:
+        super().__init__(f"lookup budget used up; retry in {retry_after:.0f} s")
+        self.retry_after = retry_after

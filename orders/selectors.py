@@ -6,34 +6,42 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import logging
 import re
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 
-from orders import d365
+from orders import d365, list_reads
 from orders.exceptions import InvalidLookup, OrderNotFound
 from orders.local_cache import LocalCache
 from orders.models import ApiToken, CustomerAccountLink
 from orders.odata.client import Deadline
+from orders.odata.errors import RequestRejected
 from orders.odata.query import Filter, Query, all_of, any_of, eq, ge, le, like
-from orders.records import Invoice, OrderLine, SalesOrder, Shipment
+from orders.records import Invoice, OrderLine, PackingSlip, PackingSlipLine, PackingSlipTracking, SalesOrder
+from orders.shipments import Deliveries, LineProgress, Shipment, deliveries_from
 from orders.snapshots import Lookup, read_through
 from orders.status import CODES, CustomerStatus, customer_status, status_filter
 from orders.timeline import Step, order_timeline
 
-ORDER_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,39}")
+# F&O number sequences may hold constant characters such as `/`, spaces or `#` ("SO/2026/0001"); any printable
+# text up to 40 characters can name an order. `*` is F&O's wildcard inside eq and cannot be escaped, so never.
+ORDER_NUMBER_MAX = 40
 COMPANY = re.compile(r"[a-z0-9]{1,8}")
 SEARCH_MAX = 60
 PAGE_SIZE = 20
 MAX_PAGE = 500
-_CACHE_VERSION = "v1"
+_CACHE_VERSION = "v2"  # v2: an order's copy holds shipments built from the packing slip journal
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fno-read")
+logger = logging.getLogger("orders.selectors")
 
 
 @dataclass(frozen=True, order=True)
@@ -103,9 +111,11 @@ class OrderPage:
 class OrderDetail:
     order: SalesOrder
     lines: list[OrderLine]
-    shipments: list[Shipment]
+    deliveries: Deliveries
     invoices: list[Invoice]
-    rows: dict = field(default_factory=dict)  # F&O's rows as read: header (with lines), slips, invoices
+    # F&O's rows as read: header (with lines), slips (tracking rows), journal and journal_lines (None where the site
+    # has no journal entities), shipping_complete, invoices
+    rows: dict = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, rows: dict) -> OrderDetail:
@@ -114,13 +124,30 @@ class OrderDetail:
             (OrderLine.from_odata(r) for r in header.get(settings.D365_NAV_SALES_ORDER_LINES) or []),
             key=lambda line: line.line_number,
         )
+        # Audit copies taken before the journal was read have no "journal": they replay as the fallback would.
+        journal, journal_lines = rows.get("journal"), rows.get("journal_lines")
+        deliveries = deliveries_from(
+            lines=lines,
+            tracking=[PackingSlipTracking.from_odata(r) for r in rows.get("slips", [])],
+            slips=None if journal is None else [PackingSlip.from_odata(r) for r in journal],
+            slip_lines=None if journal_lines is None else [PackingSlipLine.from_odata(r) for r in journal_lines],
+            complete=rows.get("shipping_complete", True),
+        )
         return cls(
             order=SalesOrder.from_odata(header),
             lines=lines,
-            shipments=[Shipment.from_odata(r) for r in rows.get("slips", [])],
+            deliveries=deliveries,
             invoices=[Invoice.from_odata(r) for r in rows.get("invoices", [])],
             rows=rows,
         )
+
+    @property
+    def shipments(self) -> tuple[Shipment, ...]:
+        return self.deliveries.shipments
+
+    @property
+    def line_progress(self) -> tuple[LineProgress, ...]:
+        return self.deliveries.lines
 
     @property
     def status(self) -> CustomerStatus:
@@ -132,6 +159,14 @@ class OrderDetail:
 
     @property
     def total(self) -> Decimal:
+        return order_total(self.order, self.lines)[0]
+
+    @property
+    def total_kind(self) -> str:
+        return order_total(self.order, self.lines)[1]
+
+    @property
+    def items_total(self) -> Decimal:
         return lines_total(self.lines)
 
     @property
@@ -142,6 +177,17 @@ class OrderDetail:
 def lines_total(lines: list[OrderLine]) -> Decimal:
     # F&O reports header totals as 0 until they are calculated (reference §2), so add up the lines.
     return sum((line.amount for line in lines if line.status != "Canceled"), Decimal(0))
+
+
+ORDER_TOTAL = "order_total"  # F&O's OrderTotalAmount: tax and charges included
+LINES_BEFORE_TAX = "lines_before_tax"  # the lines' sum, cancelled lines left out, before tax and charges
+
+
+def order_total(order: SalesOrder, lines: list[OrderLine]) -> tuple[Decimal, str]:
+    """F&O's own total once it has calculated it (AreTotalsCalculated = Yes), else the lines' sum, and which."""
+    if order.totals_calculated:
+        return order.header_total, ORDER_TOTAL
+    return lines_total(lines), LINES_BEFORE_TAX
 
 
 def customer_accounts(*, user: AbstractBaseUser | AnonymousUser) -> tuple[AccountRef, ...]:
@@ -166,10 +212,15 @@ class ApiPrincipal:
     expires_at: datetime | None
 
 
-# Token checks are the hottest read of the API; a few seconds' lag on revocation in *other* processes is the price
-# (the revoking process forgets at once). Keyed by the token's hash, never the token.
+# Token checks are the hottest read of the API, so each process keeps them for a few seconds, keyed by the token's
+# hash, never the token. Every revocation bumps a generation counter in the shared cache; each process looks at it at
+# most every half second and forgets all its token checks when it moved, so a token revoked in one process stops
+# working in all of them within about that time (in the revoking process at once).
 _principals = LocalCache(max_entries=10_000, ttl=5.0)
 _LAST_USED_EVERY_SECONDS = 60
+_REVOCATIONS_KEY = "api_tokens:revocations"
+_REVOCATIONS_LOOK_EVERY_SECONDS = 0.5
+_revocations_seen: dict[str, float | int | None] = {"generation": None, "at": 0.0}
 
 
 def hash_token(raw: str) -> str:
@@ -177,13 +228,31 @@ def hash_token(raw: str) -> str:
 
 
 def api_token_forget(*, token_hash: str) -> None:
+    """Call after the revocation is committed: the other processes re-read the token when they see the bump."""
     _principals.delete(token_hash)
+    if not cache.add(_REVOCATIONS_KEY, 1, timeout=None):
+        try:
+            cache.incr(_REVOCATIONS_KEY)
+        except ValueError:  # evicted between add and incr
+            cache.add(_REVOCATIONS_KEY, 1, timeout=None)
+
+
+def _revocations_follow() -> None:
+    now = datetime.now(UTC).timestamp()
+    if abs(now - (_revocations_seen["at"] or 0.0)) < _REVOCATIONS_LOOK_EVERY_SECONDS:
+        return
+    _revocations_seen["at"] = now
+    generation = cache.get(_REVOCATIONS_KEY)
+    if generation != _revocations_seen["generation"]:
+        _revocations_seen["generation"] = generation
+        _principals.clear()
 
 
 def api_token_authenticate(*, raw: str) -> ApiPrincipal | None:
     if not raw or len(raw) > 200:
         return None
     digest = hash_token(raw)
+    _revocations_follow()
     principal = _principals.get(digest)
     now = datetime.now(UTC)
     if principal is None:
@@ -227,10 +296,15 @@ def order_filters_parse(params: dict[str, str]) -> OrderFilters:
     )
 
 
+_DIGITS = re.compile(r"[0-9]{1,6}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _int(raw: str | None, default: int, low: int, high: int) -> int:
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only: str.isdigit() also accepts "²" and "٣", which int() then refuses or reads differently.
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise InvalidLookup("number")
     return int(raw)
 
@@ -238,24 +312,19 @@ def _int(raw: str | None, default: int, low: int, high: int) -> int:
 def _date(raw: str | None) -> date | None:
     if not raw:
         return None
+    # Only YYYY-MM-DD: date.fromisoformat also reads week dates and compact forms no form ever sends.
+    if not _ISO_DATE.fullmatch(raw):
+        raise InvalidLookup("date")
     try:
-        value = date.fromisoformat(raw)
+        return date.fromisoformat(raw)
     except ValueError as exc:
         raise InvalidLookup("date") from exc
-    return value
 
 
 def _accounts_filter(accounts: tuple[AccountRef, ...]) -> Filter:
     # One query across every company and account of the customer; F&O has no `in`, so this is an `or` chain.
-    by_company: dict[str, list[str]] = {}
-    for ref in accounts:
-        by_company.setdefault(ref.company, []).append(ref.account)
-    return any_of(
-        *(
-            all_of(eq("dataAreaId", company), any_of(*(eq("OrderingCustomerAccountNumber", a) for a in accts)))
-            for company, accts in sorted(by_company.items())
-        )
-    )
+    # The list splits it when it makes the URL too long (orders/list_reads.py).
+    return list_reads.accounts_filter([(ref.company, ref.account) for ref in accounts])
 
 
 def _key(*parts: object) -> str:
@@ -264,7 +333,17 @@ def _key(*parts: object) -> str:
 
 
 def order_cache_key(*, company: str, account: str, number: str) -> str:
-    return f"orders:{_CACHE_VERSION}:order:{company}:{account.casefold()}:{number.casefold()}"
+    # Order numbers may hold spaces and other characters a cache key must not: quote them.
+    return f"orders:{_CACHE_VERSION}:order:{company}:{account.casefold()}:{quote(number.casefold(), safe='')}"
+
+
+def order_number_valid(number: str) -> bool:
+    return (
+        0 < len(number) <= ORDER_NUMBER_MAX
+        and number == number.strip()
+        and "*" not in number
+        and all(ch.isprintable() for ch in number)
+    )
 
 
 def _deadline() -> Deadline:
@@ -276,42 +355,45 @@ def _query(entity_set: str) -> Query:
 
 
 def order_list_for_customer(
-    *, accounts: tuple[AccountRef, ...], filters: OrderFilters, request_id: str, refresh: bool = False
+    *, accounts: tuple[AccountRef, ...], filters: OrderFilters, request_id: str, refresh: bool = False,
+    budget: str | None = None,
 ) -> Lookup[OrderPage]:
     if not accounts:
         return Lookup(OrderPage([], 0, filters.page, filters.page_size), datetime.now(UTC).timestamp(), "live")
     key = _key("list", [str(a) for a in accounts], filters)
 
     def fetch(deadline: Deadline) -> OrderPage:
-        condition = _accounts_filter(accounts)
+        conditions: list[Filter] = []
         if filters.q:
-            condition = condition & any_of(
+            conditions.append(any_of(
                 eq("SalesOrderNumber", filters.q),
                 like("CustomersOrderReference", f"*{filters.q}*"),
                 like("CustomerRequisitionNumber", f"*{filters.q}*"),
-            )
+            ))
         if filters.status:
-            condition = condition & status_filter(filters.status)
+            conditions.append(status_filter(filters.status))
         if filters.date_from:
-            condition = condition & ge("OrderCreationDateTime", datetime.combine(filters.date_from, time.min, UTC))
+            conditions.append(ge("OrderCreationDateTime", datetime.combine(filters.date_from, time.min, UTC)))
         if filters.date_to:
-            condition = condition & le("OrderCreationDateTime", datetime.combine(filters.date_to, time.max, UTC)
-                                       .replace(microsecond=0))
-        query = (
+            conditions.append(le("OrderCreationDateTime", datetime.combine(filters.date_to, time.max, UTC)
+                                 .replace(microsecond=0)))
+        base = (
             _query(settings.D365_ENTITY_SALES_ORDERS)
-            .where(condition)
             .selecting(*SalesOrder.LIST_FIELDS)
             .expanding(settings.D365_NAV_SALES_ORDER_LINES, "LineAmount", "SalesOrderLineStatus")
-            .ordered_by("OrderCreationDateTime desc", "SalesOrderNumber desc")
-            .page(top=filters.page_size, skip=(filters.page - 1) * filters.page_size)
-            .with_count()
         )
-        page = d365.get_odata_client().get_page(query, deadline=deadline, request_id=request_id)
+        # The customer's accounts lead the $filter; when they make the URL too long, the read is split.
+        read = list_reads.order_rows_read(
+            client=d365.get_odata_client(), base=base, accounts=[(a.company, a.account) for a in accounts],
+            condition=all_of(*conditions) if conditions else None, page=filters.page,
+            page_size=filters.page_size, deadline=deadline, request_id=request_id,
+        )
         return OrderPage.from_rows(
-            page.rows, total_count=page.count, page=filters.page, page_size=filters.page_size, accounts=accounts
+            read.rows, total_count=read.total_count, page=filters.page, page_size=filters.page_size,
+            accounts=accounts,
         )
 
-    return read_through((key,), fetch, store_key=lambda _: key, refresh=refresh, deadline=_deadline())
+    return read_through((key,), fetch, store_key=lambda _: key, refresh=refresh, deadline=_deadline(), budget=budget)
 
 
 def order_status(order: SalesOrder) -> CustomerStatus:
@@ -319,36 +401,100 @@ def order_status(order: SalesOrder) -> CustomerStatus:
 
 
 def order_lookup_validate(*, company: str, number: str) -> None:
-    if not COMPANY.fullmatch(company) or not ORDER_NUMBER.fullmatch(number):
+    if not COMPANY.fullmatch(company) or not order_number_valid(number):
         raise InvalidLookup("order reference")
 
 
+def user_budget(*, user_id: int) -> str:
+    """The name of a user's budget of F&O reads (ORDERS_USER_BUDGET): one for the web and all their API tokens."""
+    return f"user:{user_id}"
+
+
+def _not_found_key(budget: str, company: str, number: str) -> str:
+    return f"orders:{_CACHE_VERSION}:nf:{budget}:{company}:{quote(number.casefold(), safe='')}"
+
+
 def order_get_for_customer(
-    *, accounts: tuple[AccountRef, ...], company: str, number: str, request_id: str, refresh: bool = False
+    *, accounts: tuple[AccountRef, ...], company: str, number: str, request_id: str, refresh: bool = False,
+    budget: str | None = None,
 ) -> Lookup[OrderDetail]:
-    """One order of the customer's. Another customer's order, another company's, or none: OrderNotFound."""
+    """One order of the customer's. Another customer's order, another company's, or none: OrderNotFound.
+
+    With a `budget` (a user's), live reads are charged to it and a "not found" is remembered for that user for
+    ORDERS_NOT_FOUND_SECONDS, so asking again costs F&O nothing.
+    """
     order_lookup_validate(company=company, number=number)
     own = tuple(a for a in accounts if a.company == company)
     if not own:
         raise OrderNotFound(number)
     keys = tuple(order_cache_key(company=company, account=a.account, number=number) for a in own)
+    not_found_key = _not_found_key(budget, company, number) if budget is not None else None
+    if not_found_key is not None and not refresh and cache.get(not_found_key):
+        raise OrderNotFound(number)
 
     def fetch(deadline: Deadline) -> OrderDetail:
         return _order_detail_fetch(
             accounts=own, company=company, number=number, request_id=request_id, deadline=deadline
         )
 
-    lookup = read_through(
-        keys,
-        fetch,
-        store_key=lambda d: order_cache_key(company=company, account=d.order.customer_account, number=number),
-        refresh=refresh,
-        deadline=_deadline(),
-    )
+    try:
+        lookup = read_through(
+            keys,
+            fetch,
+            store_key=lambda d: order_cache_key(company=company, account=d.order.customer_account, number=number),
+            refresh=refresh,
+            deadline=_deadline(),
+            budget=budget,
+        )
+    except OrderNotFound:
+        if not_found_key is not None and settings.ORDERS_NOT_FOUND_SECONDS > 0:
+            cache.set(not_found_key, 1, timeout=settings.ORDERS_NOT_FOUND_SECONDS)
+        raise
     # Whatever the source, the copy must belong to one of this customer's accounts.
     if not _owns(own, lookup.value.order.company, lookup.value.order.customer_account):
         raise OrderNotFound(number)
     return lookup
+
+
+# Far more than any real order has; a page this full may have been cut off, so its sums are not trusted.
+_SLIPS_MAX = 200
+_SLIP_LINES_MAX = 1000
+# A site without the journal entities answers 404 (or 400 for a field) every time: ask again only now and then.
+_JOURNAL_MISSING_KEY = "orders:fno:journal-missing"
+_JOURNAL_MISSING_SECONDS = 600
+
+
+def _journal_queries(accounts: tuple[AccountRef, ...], company: str, number: str) -> tuple[Query, Query]:
+    order = eq("dataAreaId", company) & eq("SalesId", number)
+    slips = (
+        _query(settings.D365_ENTITY_PACKING_SLIP_JOURNAL)
+        .where(order & any_of(*(eq("OrderAccount", a.account) for a in accounts)))
+        .selecting(*PackingSlip.FIELDS)
+        .ordered_by("DeliveryDate", "PackingSlipId")
+        .page(top=_SLIPS_MAX)
+    )
+    # The journal's lines carry no customer account; they are kept only for slips of the account-scoped read above.
+    lines = (
+        _query(settings.D365_ENTITY_PACKING_SLIP_LINES)
+        .where(order)
+        .selecting(*PackingSlipLine.FIELDS)
+        .ordered_by("PackingSlipId", "LineNum")
+        .page(top=_SLIP_LINES_MAX)
+    )
+    return slips, lines
+
+
+def _journal_rows(slips: Future, lines: Future) -> tuple[list[dict] | None, list[dict] | None]:
+    """The journal's rows, or (None, None) when this site does not expose the journal entities."""
+    try:
+        return slips.result().rows, lines.result().rows
+    except RequestRejected as exc:
+        if exc.status_code not in (400, 404):
+            raise
+        cache.set(_JOURNAL_MISSING_KEY, True, timeout=_JOURNAL_MISSING_SECONDS)
+        logger.warning("orders.packing_slip_journal.unavailable", extra={"status": exc.status_code,
+                                                                         "detail": exc.message[:200]})
+        return None, None
 
 
 def _order_detail_fetch(
@@ -364,13 +510,15 @@ def _order_detail_fetch(
     )
     documents = eq("dataAreaId", company) & eq("SalesOrderNumber", number)
     slips_query = (
-        _query(settings.D365_ENTITY_PACKING_SLIPS).where(documents).selecting(*Shipment.FIELDS)
-        .ordered_by("DeliveryDate").page(top=200)
+        _query(settings.D365_ENTITY_PACKING_SLIPS).where(documents).selecting(*PackingSlipTracking.FIELDS)
+        .ordered_by("DeliveryDate").page(top=_SLIPS_MAX)
     )
     invoices_query = (
         _query(settings.D365_ENTITY_INVOICES).where(documents).selecting(*Invoice.FIELDS)
         .ordered_by("InvoiceDate").page(top=200)
     )
+    with_journal = not cache.get(_JOURNAL_MISSING_KEY)
+    queries = (slips_query, invoices_query, *(_journal_queries(accounts, company, number) if with_journal else ()))
 
     def read(query: Query) -> Future:
         # The pool thread runs in a copy of this context, so its call lands in this request's capture and logs.
@@ -381,7 +529,7 @@ def _order_detail_fetch(
     # not two; nothing from them is kept or shown unless the header, read with the customer's own accounts in its
     # filter, proves the order is theirs. In sequential mode they are read only after that proof.
     parallel = settings.D365_DOCUMENTS_IN_PARALLEL
-    early = (read(slips_query), read(invoices_query)) if parallel else None
+    early = tuple(read(q) for q in queries) if parallel else None
     try:
         page = client.get_page(header_query, deadline=deadline, request_id=request_id)
     finally:
@@ -391,10 +539,17 @@ def _order_detail_fetch(
     if len(rows) != 1:
         raise OrderNotFound(number)
     row = rows[0]
-    slips_future, invoices_future = early if early is not None else (read(slips_query), read(invoices_query))
-    slips_page = slips_future.result()
-    invoices_page = invoices_future.result()
-    return OrderDetail.from_rows({"header": row, "slips": slips_page.rows, "invoices": invoices_page.rows})
+    futures = early if early is not None else tuple(read(q) for q in queries)
+    slips = futures[0].result().rows
+    invoices = futures[1].result().rows
+    journal, journal_lines = _journal_rows(*futures[2:]) if with_journal else (None, None)
+    complete = len(slips) < _SLIPS_MAX and (
+        journal is None or journal_lines is None or (len(journal) < _SLIPS_MAX and len(journal_lines) < _SLIP_LINES_MAX)
+    )
+    return OrderDetail.from_rows({
+        "header": row, "slips": slips, "journal": journal, "journal_lines": journal_lines,
+        "shipping_complete": complete, "invoices": invoices,
+    })
 
 
 def _owns(accounts: tuple[AccountRef, ...], company: str, account: str) -> bool:

@@ -6,17 +6,15 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from orders.models import ACCOUNT_PATTERN, COMPANY_PATTERN, ApiToken, CustomerAccountLink
+from orders.rate_limit import Rate, rate_take
 from orders.selectors import AccountRef, api_token_forget, hash_token, order_cache_key
-
-REFRESH_LIMIT = 6
-REFRESH_WINDOW_SECONDS = 60
 
 
 def account_ref_parse(text: str) -> AccountRef:
@@ -42,7 +40,9 @@ def customer_user_upsert(
     user, created = user_model.objects.get_or_create(
         username__iexact=email, defaults={"username": email.lower(), "email": email}
     )
-    if password:
+    # The same password again is no change: setting it anyway would count as a new password and revoke the user's
+    # tokens and sessions (orders.revocation) every time a provisioning script runs.
+    if password and (created or not user.check_password(password)):
         user.set_password(password)
     elif created:
         user.set_unusable_password()
@@ -67,15 +67,12 @@ def order_cache_purge(*, company: str, account: str, number: str) -> None:
 
 
 def refresh_budget_take(*, user_id: int) -> bool:
-    """A user may force a live re-read a few times a minute; F&O is shared with the whole company."""
-    key = f"orders:refresh:{user_id}"
-    if cache.add(key, 1, timeout=REFRESH_WINDOW_SECONDS):
-        return True
-    try:
-        return cache.incr(key) <= REFRESH_LIMIT
-    except ValueError:
-        cache.add(key, 1, timeout=REFRESH_WINDOW_SECONDS)
-        return True
+    """A user may force a live re-read a few times a minute (ORDERS_REFRESH_RATE); F&O is shared by everyone."""
+    return rate_take(f"refresh:{user_id}", Rate.of(settings.ORDERS_REFRESH_RATE)) is None
+
+
+class TokenLimitReached(Exception):
+    """The user already holds API_TOKENS_PER_USER live tokens."""
 
 
 TOKEN_PREFIX = "fop_"  # noqa: S105  (a public marker, like GitHub's ghp_)
@@ -85,6 +82,9 @@ def api_token_create(
     *, user: AbstractBaseUser, name: str, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """A new bearer token. The clear token is returned once, here, and never stored."""
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=timezone.now())
+    if live.count() >= settings.API_TOKENS_PER_USER:
+        raise TokenLimitReached(f"{settings.API_TOKENS_PER_USER} live tokens already")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name.strip()[:80] or "API token", prefix=raw[:12], token_hash=hash_token(raw),

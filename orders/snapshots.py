@@ -6,6 +6,7 @@ a lookup for that same account. A small per-process layer holds hot copies for a
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from orders import metrics
-from orders.exceptions import OrdersUnavailable
+from orders.exceptions import LookupBudgetExceeded, OrdersUnavailable
 from orders.local_cache import LocalCache
 from orders.odata.client import Deadline
 from orders.odata.errors import (
@@ -27,6 +28,7 @@ from orders.odata.errors import (
     TransportFailed,
     UpstreamUnavailable,
 )
+from orders.rate_limit import Rate, rate_peek, rate_take
 from orders.upstream import flight_failed, single_flight
 
 T = TypeVar("T")
@@ -89,10 +91,19 @@ def snapshot_delete(*keys: str) -> None:
     _local.delete(*keys)
 
 
-def snapshot_newest(keys: tuple[str, ...]) -> Snapshot | None:
+def snapshot_newest(keys: tuple[str, ...]) -> tuple[str, Snapshot] | None:
+    """The youngest copy under any of `keys`, with the key it was found under."""
     found = cache.get_many(list(keys))
-    snapshots = [s for s in (found.get(k) for k in keys) if isinstance(s, Snapshot)]
-    return max(snapshots, key=lambda s: s.taken_at) if snapshots else None
+    snapshots = [(k, s) for k in keys if isinstance(s := found.get(k), Snapshot)]
+    return max(snapshots, key=lambda pair: pair[1].taken_at) if snapshots else None
+
+
+def lookup_budget_take(budget: str) -> None:
+    """One F&O read the cache could not answer, charged to `budget` (a user): past ORDERS_USER_BUDGET, refuse."""
+    wait = rate_take(f"budget:{budget}", Rate.of(settings.ORDERS_USER_BUDGET))
+    if wait is not None:
+        metrics.cache_event("over_budget")
+        raise LookupBudgetExceeded(retry_after=wait)
 
 
 def read_through(
@@ -102,12 +113,13 @@ def read_through(
     store_key: Callable[[T], str],
     deadline: Deadline,
     refresh: bool = False,
+    budget: str | None = None,
 ) -> Lookup[T]:
     """Serve a fresh copy, else read live (once, for everyone asking at the same moment); on failure fall back to a
     copy young enough to show.
 
     `keys` are where a copy may be (an order is stored under its owner's account, and a user may have several
-    accounts in one company); `store_key` names where a live answer goes.
+    accounts in one company); `store_key` names where a live answer goes. A live read is charged to `budget`.
     """
     fresh_for = settings.ORDERS_CACHE_SECONDS
     # A copy stored after this moment answers this lookup, even one another process stored while we waited for
@@ -119,15 +131,23 @@ def read_through(
             if hot is not None and time.time() - hot.taken_at < fresh_for:
                 metrics.cache_event("hit")
                 return Lookup(hot.value, hot.taken_at, "cache")
-    snapshot = snapshot_newest(keys)
-    if snapshot and not refresh and time.time() - snapshot.taken_at < fresh_for:
-        _local.set(keys[0], snapshot, ttl=fresh_for - (time.time() - snapshot.taken_at))
+    newest = snapshot_newest(keys)
+    snapshot = newest[1] if newest else None
+    if newest and snapshot and not refresh and time.time() - snapshot.taken_at < fresh_for:
+        # Hot under the key it was found under: the owner's, which need not be the first asked for.
+        _local.set(newest[0], snapshot, ttl=fresh_for - (time.time() - snapshot.taken_at))
         metrics.cache_event("hit")
         return Lookup(snapshot.value, snapshot.taken_at, "cache")
     metrics.cache_event("miss")
-    flight_key = "|".join(keys)
+    if budget is not None and (wait := rate_peek(f"budget:{budget}", Rate.of(settings.ORDERS_USER_BUDGET))):
+        raise LookupBudgetExceeded(retry_after=wait)
+    # Hashed: a customer with many accounts in one company has many keys, and cache keys stay short.
+    flight_key = hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]
 
     def lead() -> Snapshot:
+        if budget is not None:
+            # Only the request that reads F&O pays: the others waiting on the same read cost F&O nothing.
+            lookup_budget_take(budget)
         try:
             value = fetch(deadline)
         except ODataError as exc:
@@ -136,8 +156,8 @@ def read_through(
         return snapshot_put(store_key(value), value)
 
     def landed() -> Snapshot | None:
-        newest = snapshot_newest(keys)
-        return newest if newest is not None and newest.taken_at >= checked_at else None
+        found = snapshot_newest(keys)
+        return found[1] if found is not None and found[1].taken_at >= checked_at else None
 
     try:
         fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)

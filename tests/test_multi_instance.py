@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 def instances(tmp_path, simulator: Simulator):
     env = production_env(tmp_path, simulator.url)
     prepare(env)
-    manage(env, "add_customer_user", "--email", "multi@example.com", "--account", "usmf:US-001",
+    manage(env, "add_customer_user", "--email", "multi@example.com", "--no-password", "--account", "usmf:US-001",
            "--account", "usmf:US-002")
     token = manage(env, "create_api_token", "--email", "multi@example.com").strip()
     with portal_processes(2, env) as urls:
@@ -79,7 +79,7 @@ def test_a_purge_in_one_instance_is_seen_by_the_other(tmp_path, simulator: Simul
         assert simulator.requests() == []  # served from the shared copy
         page = staff.get("/staff/orders/usmf/US-001/001001/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        purged = staff.post("/staff/orders/usmf/US-001/001001/purge/", data={"csrfmiddlewaretoken": token})
+        purged = staff.post("/staff/purge/usmf/US-001/001001/", data={"csrfmiddlewaretoken": token})
         assert purged.status_code == 302
         simulator.reset_log()
         time.sleep(1.1)  # the other instance's one-second hot copy runs out

@@ -37,13 +37,18 @@ def pages(alice, fake_fno, settings):
         "openapi": lambda: anonymous.get("/api/v1/openapi.json", secure=True),
         "admin": lambda: anonymous.get("/admin/login/", secure=True),
         "staff redirect": lambda: signed_in.get("/staff/orders/", secure=True),
+        "tokens page": lambda: signed_in.get("/account/tokens/", secure=True),
+        "password change": lambda: signed_in.get("/accounts/password/change/", secure=True),
+        "signed-in home": lambda: signed_in.get("/", secure=True),
+        "signed-in sign-in page": lambda: signed_in.get("/accounts/login/", secure=True),
         "healthz": lambda: anonymous.get("/healthz", secure=True),
         "metrics refusal": lambda: anonymous.get("/metrics", secure=True),
     }
 
 
 @pytest.mark.parametrize("kind", [
-    "home", "sign-in", "order list", "order detail", "not found page", "bad request page", "api json",
+    "home", "sign-in", "tokens page", "password change", "signed-in home", "signed-in sign-in page",
+    "order list", "order detail", "not found page", "bad request page", "api json",
     "api problem", "openapi", "admin", "staff redirect", "healthz", "metrics refusal",
 ])
 def test_every_kind_of_page_carries_the_security_headers(pages, kind: str) -> None:
@@ -60,6 +65,22 @@ def test_every_kind_of_page_carries_the_security_headers(pages, kind: str) -> No
     assert response["X-Frame-Options"] == "DENY"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert response["X-Reference"]
+
+
+SIGNED_IN_PAGES = ["order list", "order detail", "not found page", "bad request page", "staff redirect",
+                   "tokens page", "password change", "signed-in home", "signed-in sign-in page"]
+
+
+@pytest.mark.parametrize("kind", SIGNED_IN_PAGES)
+def test_every_page_of_a_signed_in_user_is_never_stored(pages, kind: str) -> None:
+    response = pages[kind]()
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_the_api_keeps_its_own_freshness_headers(pages) -> None:
+    response = pages["api json"]()
+    assert response["Cache-Control"].startswith("private, max-age=")
+    assert response["ETag"]
 
 
 def test_session_and_csrf_cookies_are_secure_httponly_samesite(alice, client: Client) -> None:
@@ -104,7 +125,7 @@ def _deploy_check(**env: str) -> subprocess.CompletedProcess:
 
 def test_check_deploy_is_clean_with_a_production_environment() -> None:
     done = _deploy_check(D365_URL="https://contoso.operations.dynamics.com", D365_TENANT_ID="t",
-                         D365_CLIENT_ID="c", D365_CLIENT_SECRET="s")
+                         D365_CLIENT_ID="c", D365_CLIENT_SECRET="s", REDIS_URL="redis://127.0.0.1:6379/15")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -126,3 +147,18 @@ def test_sessions_end_after_idle_time_and_are_renewed_by_use(alice, client: Clie
     session.save()
     again = client.get("/account/tokens/", secure=True)
     assert int(again.cookies["sessionid"]["max-age"]) == 2 * 60 * 60
+
+
+def test_log_lines_do_not_carry_search_text(alice_client, fake_fno, caplog) -> None:
+    import json
+    import logging
+
+    from orders.logs import JsonFormatter
+
+    with caplog.at_level(logging.INFO):
+        alice_client.get("/orders/", {"q": "secret-project-x", "page": "abc"})
+        alice_client.get("/orders/", {"q": "secret-project-x"})
+    formatter = JsonFormatter()
+    lines = [formatter.format(record) for record in caplog.records]
+    assert any(json.loads(line).get("status") == 400 or "Bad Request" in line for line in lines)
+    assert not [line for line in lines if "secret-project-x" in line]

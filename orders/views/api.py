@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,16 +17,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 
 from orders.audit import lookup_record
-from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
+from orders.exceptions import InvalidLookup, LookupBudgetExceeded, OrderNotFound, OrdersUnavailable
 from orders.memo import ObjectMemo
-from orders.records import Invoice, OrderLine, SalesOrder, Shipment
+from orders.rate_limit import Rate, rate_take
+from orders.records import Invoice, SalesOrder
 from orders.selectors import (
     ApiPrincipal,
     OrderDetail,
@@ -37,7 +37,9 @@ from orders.selectors import (
     order_filters_parse,
     order_get_for_customer,
     order_list_for_customer,
+    user_budget,
 )
+from orders.shipments import LineProgress, Shipment
 from orders.snapshots import Lookup
 from orders.status import CustomerStatus, line_status_label
 
@@ -99,24 +101,8 @@ def _unavailable(request: HttpRequest, exc: OrdersUnavailable) -> HttpResponse:
 
 
 def _rate_limit(principal: ApiPrincipal) -> float | None:
-    """Fixed-window counter per token in the shared cache. Returns seconds to wait when over the limit."""
-    limit = settings.API_RATE_LIMIT
-    if limit is None:
-        return None
-    count, window = limit
-    now = time.time()
-    bucket = int(now // window)
-    key = f"api:rl:{principal.token_id}:{bucket}"
-    if cache.add(key, 1, timeout=window + 1):
-        return None
-    try:
-        used = cache.incr(key)
-    except ValueError:
-        cache.add(key, 1, timeout=window + 1)
-        return None
-    if used > count:
-        return (bucket + 1) * window - now
-    return None
+    """Requests per token (API_RATE_LIMIT), shared by every instance. Seconds to wait when over the limit."""
+    return rate_take(f"api:{principal.token_id}", Rate.of(settings.API_RATE_LIMIT))
 
 
 View = Callable[..., HttpResponse]
@@ -153,6 +139,10 @@ def api_view(view: View) -> View:
         except OrderNotFound:
             lookup_record(request, outcome="not_found", status_code=404, **audit)
             return problem(request, 404, "not_found", "No such order for this account.")
+        except LookupBudgetExceeded as exc:
+            lookup_record(request, outcome="limited", problem="over_budget", status_code=429, **audit)
+            return problem(request, 429, "rate_limited", "Too many orders looked up that had to be read from the "
+                           "order system. Orders read a moment ago still answer at once.", retry_after=exc.retry_after)
         except OrdersUnavailable as exc:
             lookup_record(request, outcome="unavailable", problem=exc.kind, status_code=exc.status_code, **audit)
             return _unavailable(request, exc)
@@ -235,16 +225,22 @@ def order_summary_json(summary: OrderSummary, request: HttpRequest) -> dict[str,
     order = summary.order
     return {
         **_order_fields(order, summary.status, summary.total),
-        "url": request.build_absolute_uri(f"/api/v1/orders/{order.company}/{order.number}"),
+        "url": request.build_absolute_uri(reverse("api:order-detail", args=[order.company, order.number])),
     }
 
 
-def _line_json(line: OrderLine) -> dict[str, Any]:
+def _quantity(value: Decimal) -> str:
+    # Fixed-point: Decimal("10").normalize() alone would print "1E+1".
+    return format(value.normalize(), "f") if value else "0"
+
+
+def _line_json(progress: LineProgress) -> dict[str, Any]:
+    line = progress.line
     return {
-        "line_number": str(line.line_number.normalize()) if line.line_number else "0",
+        "line_number": _quantity(line.line_number),
         "item_number": line.item_number,
         "description": line.description,
-        "quantity": str(line.quantity.normalize()) if line.quantity else "0",
+        "quantity": _quantity(line.quantity),
         "unit": line.unit,
         "unit_price": _money(line.unit_price),
         "amount": _money(line.amount),
@@ -253,15 +249,30 @@ def _line_json(line: OrderLine) -> dict[str, Any]:
         "requested_ship_date": _iso(line.requested_ship_date),
         "confirmed_ship_date": _iso(line.confirmed_ship_date),
         "confirmed_receipt_date": _iso(line.confirmed_receipt_date),
+        # null: F&O's packing slip journal cannot say (not exposed, or it names a line this order lacks).
+        "shipped_quantity": None if progress.shipped is None else _quantity(progress.shipped),
+        "remaining_quantity": None if progress.remaining is None else _quantity(progress.remaining),
     }
 
 
 def _shipment_json(shipment: Shipment) -> dict[str, Any]:
     return {
         "packing_slip_number": shipment.packing_slip_number,
-        "shipped_on": _iso(shipment.delivery_date),
-        "tracking_number": shipment.tracking_number or None,
-        "tracking_url": shipment.tracking_url or None,
+        "shipped_on": _iso(shipment.shipped_on),
+        "delivery_mode": shipment.delivery_mode or None,
+        "carrier": shipment.carrier or None,
+        "tracking": [{"number": t.number, "url": t.url or None} for t in shipment.tracking],
+        # null: what was in this packing slip is not known (see the OpenAPI description).
+        "lines": None if shipment.items is None else [
+            {
+                "line_number": _quantity(item.line_number),
+                "item_number": item.item_number,
+                "description": item.description,
+                "quantity": _quantity(item.quantity),
+                "unit": item.unit,
+            }
+            for item in shipment.items
+        ],
     }
 
 
@@ -280,6 +291,7 @@ def order_detail_json(detail: OrderDetail) -> dict[str, Any]:
     status = detail.status
     return {
         **_order_fields(order, status, detail.total),
+        "total_kind": detail.total_kind,
         "status_description": status.description,
         "requested_receipt_date": _iso(order.requested_receipt_date),
         "confirmed_receipt_date": _iso(order.confirmed_receipt_date),
@@ -290,7 +302,7 @@ def order_detail_json(detail: OrderDetail) -> dict[str, Any]:
             "terms": order.delivery_terms,
             "carrier": order.carrier,
         },
-        "lines": [_line_json(line) for line in detail.lines],
+        "lines": [_line_json(progress) for progress in detail.line_progress],
         "shipments": [_shipment_json(s) for s in detail.shipments],
         "invoices": [_invoice_json(i) for i in detail.invoices],
         "timeline": [
@@ -321,7 +333,8 @@ def order_list(request: HttpRequest, principal: ApiPrincipal) -> HttpResponse:
         raise InvalidLookup(f"empty parameter {blank[0]}")
     filters = order_filters_parse(params)
     lookup: Lookup[OrderPage] = order_list_for_customer(
-        accounts=principal.accounts, filters=filters, request_id=request.reference
+        accounts=principal.accounts, filters=filters, request_id=request.reference,
+        budget=user_budget(user_id=principal.user_id),
     )
     request.api_lookup = lookup  # type: ignore[attr-defined]
     page = lookup.value
@@ -344,7 +357,8 @@ def order_list(request: HttpRequest, principal: ApiPrincipal) -> HttpResponse:
 def order_detail(request: HttpRequest, principal: ApiPrincipal, company: str, number: str) -> HttpResponse:
     try:
         lookup: Lookup[OrderDetail] = order_get_for_customer(
-            accounts=principal.accounts, company=company, number=number, request_id=request.reference
+            accounts=principal.accounts, company=company, number=number, request_id=request.reference,
+            budget=user_budget(user_id=principal.user_id),
         )
     except InvalidLookup as exc:
         raise OrderNotFound(number) from exc  # a reference that cannot exist is simply not there

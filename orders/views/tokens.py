@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.models import ApiToken
-from orders.services import api_token_create, api_token_revoke
+from orders.services import TokenLimitReached, api_token_create, api_token_revoke
 
 EXPIRY_CHOICES = {"": None, "30": 30, "90": 90, "365": 365}
 
@@ -33,7 +34,11 @@ def token_list(request: HttpRequest) -> HttpResponse:
         else:
             days = EXPIRY_CHOICES[expiry]
             expires_at = timezone.now() + timedelta(days=days) if days else None
-            _token, new_token = api_token_create(user=request.user, name=name, expires_at=expires_at)
+            try:
+                _token, new_token = api_token_create(user=request.user, name=name, expires_at=expires_at)
+            except TokenLimitReached:
+                error = _("You already have %(count)d tokens. Revoke one you no longer use, then create a new one.") \
+                    % {"count": settings.API_TOKENS_PER_USER}
     tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True)
     response = render(
         request, "orders/web/tokens.html",

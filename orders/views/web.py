@@ -12,13 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from orders.audit import lookup_record
-from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
+from orders.exceptions import InvalidLookup, LookupBudgetExceeded, OrderNotFound, OrdersUnavailable
 from orders.selectors import (
     OrderDetail,
     customer_accounts,
     order_filters_parse,
     order_get_for_customer,
     order_list_for_customer,
+    user_budget,
 )
 from orders.services import refresh_budget_take
 from orders.snapshots import Lookup
@@ -30,6 +31,18 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("orders:list")
     return render(request, "orders/web/home.html")
+
+
+def _is_staff_without_accounts(request: HttpRequest) -> bool:
+    # Support staff sign in through the same page; their work is the staff order lookup, not "my orders".
+    return bool(request.user.is_staff) and request.user.has_perm("orders.lookup_any_order")
+
+
+def budget_response(request: HttpRequest, exc: LookupBudgetExceeded) -> HttpResponse:
+    seconds = max(1, math.ceil(exc.retry_after))
+    response = render(request, "orders/web/busy.html", {"retry_after": seconds}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def unavailable_response(request: HttpRequest, problem: OrdersUnavailable) -> HttpResponse:
@@ -65,11 +78,17 @@ def order_list(request: HttpRequest) -> HttpResponse:
         lookup_record(request, outcome="invalid", status_code=400, **audit)
         return render(request, "400.html", {"message": _("That search can't be used.")}, status=400)
     accounts = customer_accounts(user=request.user)
+    if not accounts and _is_staff_without_accounts(request):
+        return redirect("staff:order-lookup")
     refresh = _refresh_requested(request)
     try:
         lookup = order_list_for_customer(
-            accounts=accounts, filters=filters, request_id=request.reference, refresh=refresh
+            accounts=accounts, filters=filters, request_id=request.reference, refresh=refresh,
+            budget=user_budget(user_id=request.user.pk),
         )
+    except LookupBudgetExceeded as exc:
+        lookup_record(request, outcome="limited", problem="over_budget", status_code=429, **audit)
+        return budget_response(request, exc)
     except OrdersUnavailable as problem:
         lookup_record(request, outcome="unavailable", problem=problem.kind, status_code=problem.status_code, **audit)
         return unavailable_response(request, problem)
@@ -102,8 +121,12 @@ def order_detail(request: HttpRequest, company: str, number: str) -> HttpRespons
     audit = {"channel": "web", "kind": "order", "company": company, "order_number": number}
     try:
         lookup = order_get_for_customer(
-            accounts=accounts, company=company, number=number, request_id=request.reference, refresh=refresh
+            accounts=accounts, company=company, number=number, request_id=request.reference, refresh=refresh,
+            budget=user_budget(user_id=request.user.pk),
         )
+    except LookupBudgetExceeded as exc:
+        lookup_record(request, outcome="limited", problem="over_budget", status_code=429, **audit)
+        return budget_response(request, exc)
     except (OrderNotFound, InvalidLookup) as exc:
         outcome = "invalid" if isinstance(exc, InvalidLookup) else "not_found"
         lookup_record(request, outcome=outcome, status_code=404, **audit)

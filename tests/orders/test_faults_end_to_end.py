@@ -64,7 +64,9 @@ def test_fault_without_a_copy(portal, live_fno, switches, status, retry_after, w
     live_fno.set_faults(**switches)
     began = time.monotonic()
     page = web.get(ORDER)
-    assert time.monotonic() - began < TIMEOUT + 0.5
+    # Bounded by the lookup's deadline, not by a hang; the slack is what a loaded 2-core machine needs to schedule
+    # five parallel reads (the tight figures are measured by `make bench`).
+    assert time.monotonic() - began < TIMEOUT + 3.0
     assert page.status_code == status
     assert page.get("Retry-After") == retry_after
     text = html.unescape(page.content.decode())

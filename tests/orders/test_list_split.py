@@ -246,9 +246,6 @@ def test_the_json_log_line_of_a_call_carries_our_guid_and_f_and_o_activity_id(li
     assert len({line["ref"] for line in lines}) == 1  # one lookup, one reference code of ours
 
 
-# The single-flight key of a lookup names every account of the company (orders/snapshots.py): past 250 characters
-# Django warns that memcached would refuse it. Redis and local memory take it; the URL budget is what is tested here.
-@pytest.mark.filterwarnings("ignore::django.core.cache.backends.base.CacheKeyWarning")
 def test_an_order_of_the_thirty_account_customer_opens_within_the_url_budget(wide_fno: Simulator) -> None:
     from orders.selectors import order_get_for_customer
 
