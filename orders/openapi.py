@@ -39,14 +39,6 @@ _ORDER_FIELDS = {
     "requested_ship_date": _DATE,
     "confirmed_ship_date": _DATE,
     "currency": {"type": "string"},
-    "total": {**_MONEY, "description": "Decimal amount, in `currency`. In a list row: the sum of the order's lines, "
-                                        "cancelled lines left out, before tax and charges."},
-}
-
-_SUMMARY = _object({**_ORDER_FIELDS, "url": {"type": "string", "format": "uri"}})
-
-_DETAIL = _object({
-    **_ORDER_FIELDS,
     "total": {**_MONEY, "description": "Decimal amount, in `currency`; what it adds up is in `total_kind`."},
     "total_kind": {
         "type": "string", "enum": ["order_total", "lines_before_tax"],
@@ -54,6 +46,12 @@ _DETAIL = _object({
                        "F&O has not calculated the totals yet, so this is the sum of the lines, cancelled lines left "
                        "out, before tax and charges.",
     },
+}
+
+_SUMMARY = _object({**_ORDER_FIELDS, "url": {"type": "string", "format": "uri"}})
+
+_DETAIL = _object({
+    **_ORDER_FIELDS,
     "status_description": {"type": "string"},
     "requested_receipt_date": _DATE,
     "confirmed_receipt_date": _DATE,
@@ -226,7 +224,10 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "company", "in": "path", "required": True,
                      "schema": {"type": "string", "pattern": "^[a-z0-9]{1,8}$"}},
                     {"name": "number", "in": "path", "required": True,
-                     "schema": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$"}},
+                     "description": "The order number as F&O shows it. F&O number sequences may contain `/`, "
+                                    "spaces and other separators: percent-encode them (`SO/2026 7` → "
+                                    "`SO%2F2026%207`; a literal `/` works too).",
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 40}},
                     _IF_NONE_MATCH,
                 ],
                 "responses": {

@@ -67,6 +67,7 @@ class OrderFilters:
 class OrderSummary:
     order: SalesOrder
     total: Decimal
+    total_kind: str = "lines_before_tax"
 
     @property
     def status(self) -> CustomerStatus:
@@ -92,7 +93,7 @@ class OrderPage:
             if accounts is not None and not _owns(accounts, order.company, order.customer_account):
                 continue  # never trust the filter alone
             lines = [OrderLine.from_odata(r) for r in row.get(settings.D365_NAV_SALES_ORDER_LINES) or []]
-            summaries.append(OrderSummary(order, lines_total(lines)))
+            summaries.append(OrderSummary(order, *order_total(order, lines)))
             kept.append(row)
         return cls(summaries, total_count, page, page_size, kept)
 

@@ -225,6 +225,7 @@ def order_summary_json(summary: OrderSummary, request: HttpRequest) -> dict[str,
     order = summary.order
     return {
         **_order_fields(order, summary.status, summary.total),
+        "total_kind": summary.total_kind,
         "url": request.build_absolute_uri(reverse("api:order-detail", args=[order.company, order.number])),
     }
 
