@@ -28,6 +28,7 @@ class OrdersUnavailable(Exception):
 class LookupBudgetExceeded(Exception):
     """This user has asked for more orders than the cache could answer, too fast: F&O is shared by every customer."""
 
-    def __init__(self, *, retry_after: float) -> None:
+    def __init__(self, *, retry_after: float, budget: str = "") -> None:
         super().__init__(f"lookup budget used up; retry in {retry_after:.0f} s")
         self.retry_after = retry_after
+        self.budget = budget

@@ -30,13 +30,17 @@ def rate_take(key: str, rate: Rate | None, *, cost: int = 1) -> float | None:
     window = int(now // rate.seconds)
     bucket = f"rl:{key}:{window}"
     if cache.add(bucket, cost, timeout=rate.seconds + 1):
-        used = cost
+        used: int | None = cost
     else:
         try:
             used = cache.incr(bucket, cost)
         except ValueError:  # expired between add and incr
             cache.add(bucket, cost, timeout=rate.seconds + 1)
             used = cost
+    if used is None:
+        # The shared cache is down (django-redis ignores its errors and answers None): a limit that cannot be
+        # counted lets the request through rather than turning a cache outage into a portal outage.
+        return None
     if used > rate.count:
         return max(0.001, (window + 1) * rate.seconds - now)
     return None
@@ -49,6 +53,6 @@ def rate_peek(key: str, rate: Rate | None) -> float | None:
     now = time.time()
     window = int(now // rate.seconds)
     used = cache.get(f"rl:{key}:{window}") or 0
-    if used >= rate.count:
+    if isinstance(used, int) and used >= rate.count:
         return max(0.001, (window + 1) * rate.seconds - now)
     return None

@@ -541,9 +541,14 @@ def _order_detail_fetch(
         raise OrderNotFound(number)
     row = rows[0]
     futures = early if early is not None else tuple(read(q) for q in queries)
-    slips = futures[0].result().rows
-    invoices = futures[1].result().rows
+    # Never trust the filter alone: every document row must name this company and this order.
+    slips = _of_order(futures[0].result().rows, company, number, "SalesOrderNumber")
+    invoices = _of_order(futures[1].result().rows, company, number, "SalesOrderNumber")
     journal, journal_lines = _journal_rows(*futures[2:]) if with_journal else (None, None)
+    if journal is not None:
+        journal = _of_order(journal, company, number, "SalesId")
+    if journal_lines is not None:
+        journal_lines = _of_order(journal_lines, company, number, "SalesId")
     complete = len(slips) < _SLIPS_MAX and (
         journal is None or journal_lines is None or (len(journal) < _SLIPS_MAX and len(journal_lines) < _SLIP_LINES_MAX)
     )
@@ -551,6 +556,14 @@ def _order_detail_fetch(
         "header": row, "slips": slips, "journal": journal, "journal_lines": journal_lines,
         "shipping_complete": complete, "invoices": invoices,
     })
+
+
+def _of_order(rows: list[dict], company: str, number: str, number_field: str) -> list[dict]:
+    return [
+        r for r in rows
+        if str(r.get("dataAreaId", "")).lower() == company
+        and str(r.get(number_field, "")).casefold() == number.casefold()
+    ]
 
 
 def _owns(accounts: tuple[AccountRef, ...], company: str, account: str) -> bool:

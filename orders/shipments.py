@@ -149,12 +149,15 @@ def deliveries_from(
     for row in slip_lines:
         contents.setdefault(_slip_key(row.packing_slip_number), []).append(row)
 
+    order_keys = {_line_key(line.line_number, line.item_number): line for line in lines}
     shipments = []
     for key in dict.fromkeys([*headers, *by_slip]):
         header = headers.get(key)
         rows = by_slip.get(key, [])
-        # Only a slip in the journal read, which is scoped to the customer's account, shows its contents.
-        items = contents.get(key) if header else None
+        # Only a slip in the journal read, which is scoped to the customer's account, shows its contents, and only
+        # the items that are lines of this order: a summary packing slip may also carry other orders' lines.
+        items = [r for r in contents.get(key, []) if _line_key(r.line_number, r.item_number) in order_keys] \
+            if header else None
         shipments.append(Shipment(
             packing_slip_number=header.packing_slip_number if header else rows[0].packing_slip_number,
             shipped_on=(header.delivery_date if header else None) or _earliest(r.delivery_date for r in rows),
@@ -169,7 +172,6 @@ def deliveries_from(
     # without lines), when lines belong to no slip we may show, or when a read may have been cut off.
     if not complete or any(s.items is None for s in ordered) or any(key not in headers for key in contents):
         return Deliveries(ordered, unknown, journal_available=True)
-    order_keys = {_line_key(line.line_number, line.item_number): line for line in lines}
     shipped: dict[str, Decimal] = {line.lot_id: Decimal(0) for line in lines}
     for row in slip_lines:
         line = order_keys.get(_line_key(row.line_number, row.item_number))

@@ -103,7 +103,7 @@ def lookup_budget_take(budget: str) -> None:
     wait = rate_take(f"budget:{budget}", Rate.of(settings.ORDERS_USER_BUDGET))
     if wait is not None:
         metrics.cache_event("over_budget")
-        raise LookupBudgetExceeded(retry_after=wait)
+        raise LookupBudgetExceeded(retry_after=wait, budget=budget)
 
 
 def read_through(
@@ -140,7 +140,7 @@ def read_through(
         return Lookup(snapshot.value, snapshot.taken_at, "cache")
     metrics.cache_event("miss")
     if budget is not None and (wait := rate_peek(f"budget:{budget}", Rate.of(settings.ORDERS_USER_BUDGET))):
-        raise LookupBudgetExceeded(retry_after=wait)
+        raise LookupBudgetExceeded(retry_after=wait, budget=budget)
     # Hashed: a customer with many accounts in one company has many keys, and cache keys stay short.
     flight_key = hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]
 
@@ -160,7 +160,13 @@ def read_through(
         return found[1] if found is not None and found[1].taken_at >= checked_at else None
 
     try:
-        fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)
+        try:
+            fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)
+        except LookupBudgetExceeded as refused:
+            if refused.budget == budget:
+                raise
+            # We waited on another user's read, and that user was over their budget: ours is ours to spend.
+            fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)
     except ODataError as exc:
         problem = unavailable_from(exc)
         if snapshot and time.time() - snapshot.taken_at < settings.ORDERS_STALE_SECONDS:

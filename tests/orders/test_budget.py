@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from orders import snapshots
+from orders.rate_limit import Rate, rate_take
 from orders.selectors import AccountRef, order_cache_key, order_get_for_customer
 from orders.services import TokenLimitReached, api_token_create, order_cache_purge
 from tests.factories import make_customer, order_row
@@ -130,3 +131,40 @@ def test_a_staff_member_without_accounts_lands_on_the_staff_lookup(db) -> None:
     assert response.status_code == 302
     assert response["Location"] == "/staff/orders/"
     assert client.get("/").url == "/orders/"
+
+
+def test_a_user_over_budget_does_not_refuse_another_user_waiting_on_the_same_read(fake_fno: FakeFnO, settings,
+                                                                                  db) -> None:
+    import threading
+
+    import httpx
+
+    settings.ORDERS_USER_BUDGET = (1, 60)
+    accounts = (AccountRef("usmf", "US-001"),)
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    rate_take("budget:user:1", Rate(1, 60))  # user:1 has spent their one read
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        release.wait(5)
+        return httpx.Response(200, json={"value": fake_fno.rows["SalesOrderHeadersV2"]})
+
+    results: dict[str, object] = {}
+
+    def ask(who: str) -> None:
+        try:
+            results[who] = order_get_for_customer(accounts=accounts, company="usmf", number="000123",
+                                                  request_id=who, budget=who).source
+        except Exception as exc:
+            results[who] = type(exc).__name__
+
+    # user:2 asks first and waits inside the read; user:1 (over budget) is refused; both stay separate.
+    fake_fno.script = [slow]
+    second = threading.Thread(target=ask, args=("user:2",))
+    second.start()
+    assert entered.wait(5)
+    ask("user:1")
+    release.set()
+    second.join(10)
+    assert results == {"user:1": "LookupBudgetExceeded", "user:2": "live"}

@@ -164,9 +164,8 @@ def test_a_journal_line_that_fits_no_order_line_makes_the_line_figures_unknown(
 
     body = _api("/api/v1/orders/usmf/000123", alice_token)
     assert {(x["shipped_quantity"], x["remaining_quantity"]) for x in body["lines"]} == {(None, None)}
-    assert body["shipments"][0]["lines"] == [
-        {"line_number": "1", "item_number": "X9999", "description": "Item 1", "quantity": "2", "unit": "ea"}
-    ]
+    # An item that is not a line of this order is never shown: it may be another order's, on a summary slip.
+    assert body["shipments"][0]["lines"] is None
 
     page = _text(alice_client.get("/orders/usmf/000123/"))
     assert _cells(page, "shipped") == ["unknown"] * 3
@@ -461,3 +460,26 @@ def test_the_timeline_shows_a_partial_delivery_even_where_processing_status_stay
     steps = {s["code"]: (s["state"], s["detail"]) for s in body["timeline"]}
     assert steps["picked"][0] == "done"
     assert steps["shipped"] == ("partial", "1 shipment")
+
+
+def test_a_summary_slip_shows_only_this_orders_items(alice_client, alice_token, fake_fno) -> None:
+    # F&O's summary update can post several orders on one packing slip; its other lines are not this customer's.
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    fake_fno.rows[JOURNAL] = [slip("000123", "PS-1", "2026-11-05")]
+    fake_fno.rows[JOURNAL_LINES] = [slip_line("000123", "PS-1", 1, 2),
+                                    slip_line("000123", "PS-1", 7, 5, item="SECRET-ITEM")]
+    body = _api("/api/v1/orders/usmf/000123", alice_token)
+    assert [x["item_number"] for x in body["shipments"][0]["lines"]] == ["T0001"]
+    assert {(x["shipped_quantity"], x["remaining_quantity"]) for x in body["lines"]} == {(None, None)}
+    assert "SECRET-ITEM" not in _text(alice_client.get("/orders/usmf/000123/"))
+
+
+def test_document_rows_of_another_order_are_dropped_even_if_f_and_o_sends_them(alice_token, fake_fno) -> None:
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    fake_fno.rows[JOURNAL] = [slip("000123", "PS-1", "2026-11-05"), slip("000999", "PS-9", "2026-11-05")]
+    fake_fno.rows[JOURNAL_LINES] = [slip_line("000123", "PS-1", 1, 2), slip_line("000999", "PS-9", 1, 2)]
+    fake_fno.rows[TRACKING] = [parcel("000123", "PS-1", "2026-11-05", "1Z1"),
+                               parcel("000999", "PS-9", "2026-11-05", "1Z9")]
+    body = _api("/api/v1/orders/usmf/000123", alice_token)
+    assert [s["packing_slip_number"] for s in body["shipments"]] == ["PS-1"]
+    assert [t["number"] for t in body["shipments"][0]["tracking"]] == ["1Z1"]
