@@ -168,6 +168,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens are created by their owner (shown once) or with create_api_token
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        tokens = super().get_queryset(request).select_related("user")
+        # As in the user admin: superusers' tokens are theirs and other superusers' to manage.
+        return tokens if request.user.is_superuser else tokens.exclude(user__is_superuser=True)
+
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
         for token in queryset:

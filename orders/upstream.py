@@ -77,9 +77,11 @@ class UpstreamGuard:
     """The CallGuard the OData client consults before and after every HTTP exchange with F&O."""
 
     def before_call(self, entity_set: str) -> None:
-        now = time.time()
         _probing.active = False
         state = _shared_state()
+        # The clock is read after the state: a back-off another thread set a moment ago must not come out longer
+        # than F&O asked for.
+        now = time.time()
         backoff_until = state.get(BACKOFF_KEY)
         if backoff_until and now < backoff_until:
             # F&O asked every caller to wait; nobody calls until then, and nobody waits here either.

@@ -200,3 +200,18 @@ def test_a_superuser_can_still_do_all_of_it(root, customer) -> None:
     customer.refresh_from_db()
     assert customer.is_staff
     assert customer.user_permissions.filter(pk=permission.pk).exists()
+
+
+def test_an_administrator_cannot_see_or_revoke_a_superusers_tokens(boss_client, root, customer) -> None:
+    from orders.models import ApiToken
+    from orders.services import api_token_create
+
+    root_token, _ = api_token_create(user=root, name="root laptop")
+    customer_token, _ = api_token_create(user=customer, name="phone")
+    listing = boss_client.get("/admin/orders/apitoken/")
+    assert b"phone" in listing.content
+    assert b"root laptop" not in listing.content
+    boss_client.post("/admin/orders/apitoken/", {"action": "revoke", "_selected_action": [root_token.pk]})
+    assert ApiToken.objects.get(pk=root_token.pk).revoked_at is None
+    assert boss_client.get(f"/admin/orders/apitoken/{root_token.pk}/change/").status_code in (302, 404)
+    assert ApiToken.objects.get(pk=customer_token.pk).revoked_at is None
