@@ -24,11 +24,11 @@ from orders.exceptions import InvalidLookup, OrderNotFound
 from orders.local_cache import LocalCache
 from orders.models import ApiToken, CustomerAccountLink
 from orders.odata.client import Deadline
-from orders.odata.errors import RequestRejected
+from orders.odata.errors import ODataError, RequestRejected
 from orders.odata.query import Filter, Query, all_of, any_of, eq, ge, le, like
 from orders.records import Invoice, OrderLine, PackingSlip, PackingSlipLine, PackingSlipTracking, SalesOrder
 from orders.shipments import Deliveries, LineProgress, Shipment, deliveries_from
-from orders.snapshots import Lookup, read_through
+from orders.snapshots import Lookup, read_through, unavailable_from
 from orders.status import CODES, CustomerStatus, customer_status, status_filter
 from orders.timeline import Step, order_timeline
 
@@ -607,8 +607,11 @@ def order_search_any(*, q: str, company: str, request_id: str) -> list[SalesOrde
         .ordered_by("OrderCreationDateTime desc")
         .page(top=STAFF_RESULTS)
     )
-    page = d365.get_odata_client().get_page(query, deadline=_deadline(), request_id=request_id)
-    return [SalesOrder.from_odata(row) for row in page.rows]
+    try:
+        page = d365.get_odata_client().get_page(query, deadline=_deadline(), request_id=request_id)
+        return [SalesOrder.from_odata(row) for row in page.rows]
+    except ODataError as exc:
+        raise unavailable_from(exc) from exc
 
 
 def customer_account_exists(*, company: str, account: str, request_id: str) -> bool:

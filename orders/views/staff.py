@@ -23,7 +23,6 @@ from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
 from orders.fno_check import fno_check_run
 from orders.health import fno_minutes, fno_window_stats, sparkline_svg
 from orders.models import LookupAudit
-from orders.odata.errors import ODataError
 from orders.selectors import (
     COMPANY,
     AccountRef,
@@ -34,7 +33,7 @@ from orders.selectors import (
     order_search_any,
 )
 from orders.services import order_cache_purge
-from orders.snapshots import Lookup, unavailable_from
+from orders.snapshots import Lookup
 from orders.views.web import order_detail_context, unavailable_response
 
 
@@ -79,8 +78,7 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
             context["error"] = _("Search for an order number, a customer account or a reference of up to 60 "
                                  "characters.")
             outcome, status = "invalid", 400
-        except ODataError as exc:
-            problem = unavailable_from(exc)
+        except OrdersUnavailable as problem:
             lookup_record(request, channel="staff", kind="search", outcome="unavailable", problem=problem.kind,
                           status_code=problem.status_code, query={"q": q})
             return unavailable_response(request, problem)

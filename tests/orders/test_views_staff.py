@@ -235,3 +235,10 @@ def test_health_page_shows_rates_breaker_and_token(agent, alice_client, fake_fno
     assert "open: no calls for" in _text(agent.get("/staff/health/"))
 
 
+
+
+def test_a_search_while_f_and_o_is_down_is_an_honest_page(agent, fake_fno) -> None:
+    fake_fno.script = [FakeFnO.respond(503)] * 4
+    response = agent.get("/staff/orders/", {"q": "PO-1"})
+    assert response.status_code == 503
+    assert "can't reach" in _text(response)
