@@ -98,9 +98,10 @@ def snapshot_newest(keys: tuple[str, ...]) -> tuple[str, Snapshot] | None:
     return max(snapshots, key=lambda pair: pair[1].taken_at) if snapshots else None
 
 
-def lookup_budget_take(budget: str) -> None:
-    """One F&O read the cache could not answer, charged to `budget` (a user): past ORDERS_USER_BUDGET, refuse."""
-    wait = rate_take(f"budget:{budget}", Rate.of(settings.ORDERS_USER_BUDGET))
+def lookup_budget_check(budget: str, *, take: bool) -> None:
+    """Refuse when `budget` (a user's ORDERS_USER_BUDGET) is used up; with `take`, also charge one F&O read."""
+    key, rate = f"budget:{budget}", Rate.of(settings.ORDERS_USER_BUDGET)
+    wait = rate_take(key, rate) if take else rate_peek(key, rate)
     if wait is not None:
         metrics.cache_event("over_budget")
         raise LookupBudgetExceeded(retry_after=wait, budget=budget)
@@ -131,23 +132,22 @@ def read_through(
             if hot is not None and time.time() - hot.taken_at < fresh_for:
                 metrics.cache_event("hit")
                 return Lookup(hot.value, hot.taken_at, "cache")
-    newest = snapshot_newest(keys)
-    snapshot = newest[1] if newest else None
-    if newest and snapshot and not refresh and time.time() - snapshot.taken_at < fresh_for:
+    found_key, snapshot = snapshot_newest(keys) or ("", None)
+    if snapshot and not refresh and time.time() - snapshot.taken_at < fresh_for:
         # Hot under the key it was found under: the owner's, which need not be the first asked for.
-        _local.set(newest[0], snapshot, ttl=fresh_for - (time.time() - snapshot.taken_at))
+        _local.set(found_key, snapshot, ttl=fresh_for - (time.time() - snapshot.taken_at))
         metrics.cache_event("hit")
         return Lookup(snapshot.value, snapshot.taken_at, "cache")
     metrics.cache_event("miss")
-    if budget is not None and (wait := rate_peek(f"budget:{budget}", Rate.of(settings.ORDERS_USER_BUDGET))):
-        raise LookupBudgetExceeded(retry_after=wait, budget=budget)
+    if budget is not None:
+        lookup_budget_check(budget, take=False)
     # Hashed: a customer with many accounts in one company has many keys, and cache keys stay short.
     flight_key = hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]
 
     def lead() -> Snapshot:
         if budget is not None:
             # Only the request that reads F&O pays: the others waiting on the same read cost F&O nothing.
-            lookup_budget_take(budget)
+            lookup_budget_check(budget, take=True)
         try:
             value = fetch(deadline)
         except ODataError as exc:

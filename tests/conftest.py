@@ -15,12 +15,14 @@ from tests.fakes import FakeFnO
 
 def _forget_everything() -> None:
     from orders import audit, selectors, snapshots, upstream
+    from orders.views.health import readyz_forget
 
     audit._writer._pending.clear()
     upstream.state_forget()
     cache.clear()
     snapshots.local_cache_clear()
     selectors._principals.clear()
+    readyz_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.test import Client
+
 from orders.selectors import AccountRef
 from orders.services import customer_user_upsert
 
@@ -59,3 +61,16 @@ def make_customer(email: str, *accounts: str):
     refs = [AccountRef(*a.split(":")) for a in accounts]
     user, _ = customer_user_upsert(email=email, password=PASSWORD, accounts=refs)
     return user
+
+
+def staff_client(email: str, role: str) -> Client:
+    """A signed-in staff member in one of the two portal roles (orders.roles)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username=email, email=email, password="pw-long-enough-1",
+                                                is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 
@@ -27,7 +25,7 @@ from orders.odata.errors import MalformedResponse
 from orders.roles import AGENT
 from simulator.schema import SETS
 from simulator.server import Simulator
-from tests.factories import make_customer
+from tests.factories import make_customer, staff_client
 from tests.fakes import AUTHORITY, TENANT, TOKEN_ENDPOINT, FakeIdentityProvider
 
 pytestmark = pytest.mark.django_db
@@ -240,12 +238,7 @@ def test_the_deploy_check_warns_about_an_unnormalised_or_foreign_scope(settings)
 
 @pytest.fixture
 def agent() -> Client:
-    user = get_user_model().objects.create_user(username="agent@example.com", email="agent@example.com",
-                                                password="pw-long-enough-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=AGENT))
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client("agent@example.com", AGENT)
 
 
 def test_test_connection_shows_the_same_result_table(agent: Client, live_fno: Simulator) -> None:

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from orders.views.health import readyz_forget
 from tests.factories import order_row
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_readiness():
-    readyz_forget()
-    yield
-    readyz_forget()
 
 
 def test_healthz_needs_nothing(client: Client, fake_fno) -> None:

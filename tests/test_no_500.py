@@ -20,7 +20,7 @@ from orders import snapshots
 from orders.records import OrderLine, SalesOrder
 from orders.selectors import order_number_valid
 from orders.services import api_token_create
-from tests.factories import make_customer, order_row
+from tests.factories import make_customer, order_row, staff_client
 from tests.fakes import FakeFnO
 
 pytestmark = pytest.mark.django_db
@@ -110,8 +110,6 @@ def unlimited(settings) -> None:
 
 @pytest.fixture
 def clients(unlimited, fake_fno: FakeFnO) -> dict[str, Client]:
-    from django.contrib.auth.models import Group
-
     from orders.roles import AGENT, roles_sync
 
     alice = make_customer("alice@example.com", "usmf:US-001")
@@ -119,12 +117,7 @@ def clients(unlimited, fake_fno: FakeFnO) -> dict[str, Client]:
     web = Client(raise_request_exception=True)
     web.force_login(alice)
     roles_sync()
-    agent = make_customer("agent@example.com")
-    agent.is_staff = True
-    agent.save()
-    agent.groups.add(Group.objects.get(name=AGENT))
-    staff = Client(raise_request_exception=True)
-    staff.force_login(agent)
+    staff = staff_client("agent@example.com", AGENT)
     return {"web": web, "api": Client(HTTP_AUTHORIZATION=f"Bearer {token}", raise_request_exception=True),
             "staff": staff}
 

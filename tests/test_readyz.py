@@ -8,17 +8,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from orders.views.health import ReadinessProbe, readyz_forget
+from orders.views.health import ReadinessProbe
 from tests.fakes import FakeFnO
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_readiness():
-    readyz_forget()
-    yield
-    readyz_forget()
 
 
 def _serving() -> dict[str, str]:

@@ -9,7 +9,7 @@ from orders import snapshots
 from orders.rate_limit import Rate, rate_take
 from orders.selectors import AccountRef, order_cache_key, order_get_for_customer
 from orders.services import TokenLimitReached, api_token_create, order_cache_purge
-from tests.factories import make_customer, order_row
+from tests.factories import make_customer, order_row, staff_client
 from tests.fakes import FakeFnO
 
 pytestmark = pytest.mark.django_db
@@ -116,17 +116,10 @@ def test_the_hot_copy_is_kept_under_the_key_it_was_found_under(fake_fno: FakeFnO
 
 
 def test_a_staff_member_without_accounts_lands_on_the_staff_lookup(db) -> None:
-    from django.contrib.auth.models import Group
-
     from orders.roles import AGENT, roles_sync
 
     roles_sync()
-    agent = make_customer("agent@example.com")
-    agent.is_staff = True
-    agent.save()
-    agent.groups.add(Group.objects.get(name=AGENT))
-    client = Client()
-    client.force_login(agent)
+    client = staff_client("agent@example.com", AGENT)
     response = client.get("/orders/")
     assert response.status_code == 302
     assert response["Location"] == "/staff/orders/"

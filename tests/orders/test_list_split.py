@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from orders import d365, list_reads
@@ -27,7 +25,7 @@ from orders.selectors import AccountRef, OrderFilters, order_list_for_customer
 from orders.status import CODES, customer_status
 from simulator import data
 from simulator.server import Simulator
-from tests.factories import make_customer
+from tests.factories import make_customer, staff_client
 
 pytestmark = pytest.mark.integration
 
@@ -192,12 +190,7 @@ def test_the_simulator_answers_414_past_its_limit_and_the_client_calls_it_url_to
 
 
 def _agent() -> Client:
-    user = get_user_model().objects.create_user(username="agent@example.com", email="agent@example.com",
-                                                password="pw-long-enough-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=AGENT))
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client("agent@example.com", AGENT)
 
 
 def _guid(value: str) -> bool:

@@ -7,13 +7,12 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from orders.models import CustomerAccountLink, FnoCall, LookupAudit
 from orders.roles import ADMINISTRATOR, AGENT
 from orders.services import api_token_create
-from tests.factories import order_row
+from tests.factories import order_row, staff_client
 from tests.fakes import FakeFnO
 
 pytestmark = pytest.mark.django_db
@@ -31,23 +30,14 @@ STAFF_URLS = [
 ]
 
 
-def _staff(email: str, role: str) -> Client:
-    user = get_user_model().objects.create_user(username=email, email=email, password="pw-long-enough-1",
-                                                is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def agent() -> Client:
-    return _staff("agent@example.com", AGENT)
+    return staff_client("agent@example.com", AGENT)
 
 
 @pytest.fixture
 def administrator() -> Client:
-    return _staff("boss@example.com", ADMINISTRATOR)
+    return staff_client("boss@example.com", ADMINISTRATOR)
 
 
 def _text(response) -> str:
