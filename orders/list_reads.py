@@ -19,11 +19,10 @@ punctuation in order numbers: page N is always the same slice of the same sequen
 
 from __future__ import annotations
 
-import contextvars
 import heapq
 import logging
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -32,6 +31,7 @@ from orders.odata.client import Deadline, ODataClient
 from orders.odata.errors import UrlTooLong
 from orders.odata.query import Filter, Query, all_of, any_of, eq
 from orders.odata.values import read_datetime
+from orders.parallel import read_alongside
 
 logger = logging.getLogger("orders.list_reads")
 
@@ -41,7 +41,6 @@ SORT_FIELDS = ("dataAreaId", "SalesOrderNumber", "OrderCreationDateTime")
 NEXT_LINK_RESERVE = 40
 # The longest paging options a part's query may carry, so a plan made once holds for every page.
 _WIDEST_PAGE = 999_999
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fno-list")
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ def order_rows_read(
 
     def read(query: Query, *, all_pages: bool) -> Future:
         # Pool threads run in a copy of this context, so their calls land in this request's capture and logs.
-        return _pool.submit(contextvars.copy_context().run, _read, client, query, deadline, request_id, all_pages)
+        return read_alongside(_read, client, query, deadline, request_id, all_pages)
 
     if page == 1:
         futures = [read(_part_query(base, p, condition).page(top=page_size).with_count(), all_pages=False)

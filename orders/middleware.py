@@ -114,18 +114,17 @@ class PrivatePagesMiddleware:
     after sign-out must not show order data. The API keeps its own `private, max-age` and ETags."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.conf import settings
+
+        self.session_cookie = settings.SESSION_COOKIE_NAME
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.path.startswith("/api/"):
             return response
-        from django.conf import settings
-
         user = getattr(request, "user", None)
-        signed_in = (
-            user is not None and settings.SESSION_COOKIE_NAME in request.COOKIES and user.is_authenticated
-        )
+        signed_in = user is not None and self.session_cookie in request.COOKIES and user.is_authenticated
         # A page that just signed someone in or out also carries private data or a fresh session.
         session = getattr(request, "session", None)
         if signed_in or (session is not None and session.modified):

@@ -19,6 +19,18 @@ class Rate:
         return cls(*pair) if pair is not None else None
 
 
+def counter_add(key: str, amount: int = 1, *, timeout: int | None) -> int | None:
+    """Add to a counter in the shared cache, creating it when missing; its new value, or None when the cache is down
+    (django-redis ignores its errors and answers None)."""
+    if cache.add(key, amount, timeout=timeout):
+        return amount
+    try:
+        return cache.incr(key, amount)
+    except ValueError:  # expired or evicted between add and incr
+        cache.add(key, amount, timeout=timeout)
+        return amount
+
+
 def rate_take(key: str, rate: Rate | None, *, cost: int = 1) -> float | None:
     """Count one use of `key` against `rate`. None when allowed; otherwise the seconds until the window ends.
 
@@ -28,15 +40,7 @@ def rate_take(key: str, rate: Rate | None, *, cost: int = 1) -> float | None:
         return None
     now = time.time()
     window = int(now // rate.seconds)
-    bucket = f"rl:{key}:{window}"
-    if cache.add(bucket, cost, timeout=rate.seconds + 1):
-        used: int | None = cost
-    else:
-        try:
-            used = cache.incr(bucket, cost)
-        except ValueError:  # expired between add and incr
-            cache.add(bucket, cost, timeout=rate.seconds + 1)
-            used = cost
+    used = counter_add(f"rl:{key}:{window}", cost, timeout=rate.seconds + 1)
     if used is None:
         # The shared cache is down (django-redis ignores its errors and answers None): a limit that cannot be
         # counted lets the request through rather than turning a cache outage into a portal outage.

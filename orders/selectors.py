@@ -3,16 +3,16 @@ and the answer is checked against those pairs again before anyone sees it."""
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import json
 import logging
 import re
 import unicodedata
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from time import monotonic as time_monotonic
 from urllib.parse import quote
 
 from django.conf import settings
@@ -26,6 +26,8 @@ from orders.models import ApiToken, CustomerAccountLink
 from orders.odata.client import Deadline
 from orders.odata.errors import ODataError, RequestRejected
 from orders.odata.query import Filter, Query, all_of, any_of, eq, ge, le, like
+from orders.parallel import read_alongside
+from orders.rate_limit import counter_add
 from orders.records import Invoice, OrderLine, PackingSlip, PackingSlipLine, PackingSlipTracking, SalesOrder
 from orders.shipments import Deliveries, LineProgress, Shipment, deliveries_from
 from orders.snapshots import Lookup, read_through, unavailable_from
@@ -40,7 +42,6 @@ SEARCH_MAX = 60
 PAGE_SIZE = 20
 MAX_PAGE = 500
 _CACHE_VERSION = "v2"  # v2: an order's copy holds shipments built from the packing slip journal
-_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="fno-read")
 logger = logging.getLogger("orders.selectors")
 
 
@@ -221,7 +222,7 @@ _principals = LocalCache(max_entries=10_000, ttl=5.0)
 _LAST_USED_EVERY_SECONDS = 60
 _REVOCATIONS_KEY = "api_tokens:revocations"
 _REVOCATIONS_LOOK_EVERY_SECONDS = 0.5
-_revocations_seen: dict[str, float | int | None] = {"generation": None, "at": 0.0}
+_revocations_seen: dict[str, float | int | None] = {"generation": None, "at": float("-inf")}
 
 
 def hash_token(raw: str) -> str:
@@ -231,16 +232,12 @@ def hash_token(raw: str) -> str:
 def api_token_forget(*, token_hash: str) -> None:
     """Call after the revocation is committed: the other processes re-read the token when they see the bump."""
     _principals.delete(token_hash)
-    if not cache.add(_REVOCATIONS_KEY, 1, timeout=None):
-        try:
-            cache.incr(_REVOCATIONS_KEY)
-        except ValueError:  # evicted between add and incr
-            cache.add(_REVOCATIONS_KEY, 1, timeout=None)
+    counter_add(_REVOCATIONS_KEY, timeout=None)
 
 
 def _revocations_follow() -> None:
-    now = datetime.now(UTC).timestamp()
-    if abs(now - (_revocations_seen["at"] or 0.0)) < _REVOCATIONS_LOOK_EVERY_SECONDS:
+    now = time_monotonic()
+    if now - (_revocations_seen["at"] or 0.0) < _REVOCATIONS_LOOK_EVERY_SECONDS:
         return
     _revocations_seen["at"] = now
     generation = cache.get(_REVOCATIONS_KEY)
@@ -430,8 +427,10 @@ def order_get_for_customer(
         raise OrderNotFound(number)
     keys = tuple(order_cache_key(company=company, account=a.account, number=number) for a in own)
     not_found_key = _not_found_key(budget, company, number) if budget is not None else None
-    if not_found_key is not None and not refresh and cache.get(not_found_key):
-        raise OrderNotFound(number)
+
+    def remembered_not_found() -> None:
+        if not_found_key is not None and not refresh and cache.get(not_found_key):
+            raise OrderNotFound(number)
 
     def fetch(deadline: Deadline) -> OrderDetail:
         return _order_detail_fetch(
@@ -446,6 +445,7 @@ def order_get_for_customer(
             refresh=refresh,
             deadline=_deadline(),
             budget=budget,
+            on_miss=remembered_not_found,
         )
     except OrderNotFound:
         if not_found_key is not None and settings.ORDERS_NOT_FOUND_SECONDS > 0:
@@ -522,9 +522,7 @@ def _order_detail_fetch(
     queries = (slips_query, invoices_query, *(_journal_queries(accounts, company, number) if with_journal else ()))
 
     def read(query: Query) -> Future:
-        # The pool thread runs in a copy of this context, so its call lands in this request's capture and logs.
-        return _pool.submit(contextvars.copy_context().run, client.get_page, query, deadline=deadline,
-                            request_id=request_id)
+        return read_alongside(client.get_page, query, deadline=deadline, request_id=request_id)
 
     # In parallel mode the documents are read alongside the header, so a cold lookup costs one F&O round trip,
     # not two; nothing from them is kept or shown unless the header, read with the customer's own accounts in its
@@ -542,19 +540,21 @@ def _order_detail_fetch(
     row = rows[0]
     futures = early if early is not None else tuple(read(q) for q in queries)
     # Never trust the filter alone: every document row must name this company and this order.
-    slips = _of_order(futures[0].result().rows, company, number, "SalesOrderNumber")
-    invoices = _of_order(futures[1].result().rows, company, number, "SalesOrderNumber")
+    slips = futures[0].result().rows
+    invoices = futures[1].result().rows
     journal, journal_lines = _journal_rows(*futures[2:]) if with_journal else (None, None)
-    if journal is not None:
-        journal = _of_order(journal, company, number, "SalesId")
-    if journal_lines is not None:
-        journal_lines = _of_order(journal_lines, company, number, "SalesId")
+    # Judged on what F&O sent: a full page may have been cut off, whatever the filter below keeps of it. The filter:
+    # never trust F&O's filter alone, every document row must name this company and this order.
     complete = len(slips) < _SLIPS_MAX and (
         journal is None or journal_lines is None or (len(journal) < _SLIPS_MAX and len(journal_lines) < _SLIP_LINES_MAX)
     )
     return OrderDetail.from_rows({
-        "header": row, "slips": slips, "journal": journal, "journal_lines": journal_lines,
-        "shipping_complete": complete, "invoices": invoices,
+        "header": row,
+        "slips": _of_order(slips, company, number, "SalesOrderNumber"),
+        "journal": None if journal is None else _of_order(journal, company, number, "SalesId"),
+        "journal_lines": None if journal_lines is None else _of_order(journal_lines, company, number, "SalesId"),
+        "shipping_complete": complete,
+        "invoices": _of_order(invoices, company, number, "SalesOrderNumber"),
     })
 
 

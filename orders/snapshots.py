@@ -115,12 +115,15 @@ def read_through(
     deadline: Deadline,
     refresh: bool = False,
     budget: str | None = None,
+    on_miss: Callable[[], None] | None = None,
 ) -> Lookup[T]:
     """Serve a fresh copy, else read live (once, for everyone asking at the same moment); on failure fall back to a
     copy young enough to show.
 
     `keys` are where a copy may be (an order is stored under its owner's account, and a user may have several
     accounts in one company); `store_key` names where a live answer goes. A live read is charged to `budget`.
+    `on_miss` runs when no fresh copy answers, before anything is charged or read: it may raise to answer without
+    F&O (a remembered "not found"), and costs the cached path nothing.
     """
     fresh_for = settings.ORDERS_CACHE_SECONDS
     # A copy stored after this moment answers this lookup, even one another process stored while we waited for
@@ -139,6 +142,8 @@ def read_through(
         metrics.cache_event("hit")
         return Lookup(snapshot.value, snapshot.taken_at, "cache")
     metrics.cache_event("miss")
+    if on_miss is not None:
+        on_miss()
     if budget is not None:
         lookup_budget_check(budget, take=False)
     # Hashed: a customer with many accounts in one company has many keys, and cache keys stay short.

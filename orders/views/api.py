@@ -230,7 +230,7 @@ def order_summary_json(summary: OrderSummary, request: HttpRequest) -> dict[str,
     }
 
 
-def _quantity(value: Decimal) -> str:
+def _plain_decimal(value: Decimal) -> str:
     # Fixed-point: Decimal("10").normalize() alone would print "1E+1".
     return format(value.normalize(), "f") if value else "0"
 
@@ -238,10 +238,10 @@ def _quantity(value: Decimal) -> str:
 def _line_json(progress: LineProgress) -> dict[str, Any]:
     line = progress.line
     return {
-        "line_number": _quantity(line.line_number),
+        "line_number": _plain_decimal(line.line_number),
         "item_number": line.item_number,
         "description": line.description,
-        "quantity": _quantity(line.quantity),
+        "quantity": _plain_decimal(line.quantity),
         "unit": line.unit,
         "unit_price": _money(line.unit_price),
         "amount": _money(line.amount),
@@ -251,8 +251,8 @@ def _line_json(progress: LineProgress) -> dict[str, Any]:
         "confirmed_ship_date": _iso(line.confirmed_ship_date),
         "confirmed_receipt_date": _iso(line.confirmed_receipt_date),
         # null: F&O's packing slip journal cannot say (not exposed, or it names a line this order lacks).
-        "shipped_quantity": None if progress.shipped is None else _quantity(progress.shipped),
-        "remaining_quantity": None if progress.remaining is None else _quantity(progress.remaining),
+        "shipped_quantity": None if progress.shipped is None else _plain_decimal(progress.shipped),
+        "remaining_quantity": None if progress.remaining is None else _plain_decimal(progress.remaining),
     }
 
 
@@ -266,10 +266,10 @@ def _shipment_json(shipment: Shipment) -> dict[str, Any]:
         # null: what was in this packing slip is not known (see the OpenAPI description).
         "lines": None if shipment.items is None else [
             {
-                "line_number": _quantity(item.line_number),
+                "line_number": _plain_decimal(item.line_number),
                 "item_number": item.item_number,
                 "description": item.description,
-                "quantity": _quantity(item.quantity),
+                "quantity": _plain_decimal(item.quantity),
                 "unit": item.unit,
             }
             for item in shipment.items

@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/web/home.html")
 
 
-def _is_staff_without_accounts(request: HttpRequest) -> bool:
+def _is_support_staff(request: HttpRequest) -> bool:
     # Support staff sign in through the same page; their work is the staff order lookup, not "my orders".
     return bool(request.user.is_staff) and request.user.has_perm("orders.lookup_any_order")
 
@@ -78,7 +78,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         lookup_record(request, outcome="invalid", status_code=400, **audit)
         return render(request, "400.html", {"message": _("That search can't be used.")}, status=400)
     accounts = customer_accounts(user=request.user)
-    if not accounts and _is_staff_without_accounts(request):
+    if not accounts and _is_support_staff(request):
         return redirect("staff:order-lookup")
     refresh = _refresh_requested(request)
     try:
