@@ -33,8 +33,8 @@ from orders import d365
 from orders.fno_reads import EntityRead, Kind, portal_reads
 from orders.models import CustomerAccountLink
 from orders.odata.auth import TokenProvider
-from orders.odata.client import REQUEST_ID_HEADER, Deadline, ODataClient, build_http_client
-from orders.odata.errors import MalformedResponse, ODataError, TransportFailed, error_from_response
+from orders.odata.client import Deadline, ODataClient, build_http_client
+from orders.odata.errors import MalformedResponse, ODataError, TransportFailed
 from orders.odata.query import Query, all_of, any_of, eq, ne
 
 logger = logging.getLogger("orders.fno_check")
@@ -261,8 +261,8 @@ class _Check:
         )
         try:
             self.client = ODataClient(service_root=settings.D365_URL + "/data/", http=self.http, tokens=tokens,
-                                      max_pages=1, max_response_bytes=settings.D365_MAX_RESPONSE_BYTES)
-            self.metadata_step(tokens)
+                                      max_pages=1, max_response_bytes=METADATA_MAX_BYTES)
+            self.metadata_step()
             reads = portal_reads()
             for read in reads:
                 self.read_step(read)
@@ -312,46 +312,21 @@ class _Check:
                      setting="D365_TENANT_ID")
         return True
 
-    def metadata_step(self, tokens: TokenProvider) -> None:
-        assert self.http is not None
+    def metadata_step(self) -> None:
+        assert self.client is not None
         started = time.monotonic()
         try:
-            body = self._get_metadata(tokens)
+            body = self.client.get_metadata(deadline=self.deadline(), request_id=self.request_id)
             self.model = service_model_parse(body)
         except ODataError as exc:
-            self.add("metadata", "$metadata", Outcome.FAIL, f"F&O did not give its $metadata: {exc}",
+            why = "timed out waiting for $metadata" if getattr(exc, "timed_out", False) else str(exc)
+            self.add("metadata", "$metadata", Outcome.FAIL, f"F&O did not give its $metadata: {why}",
                      latency_ms=_ms(started))
             return
         self.add("metadata", "$metadata", Outcome.OK,
                  f"{len(self.model.sets)} entity sets, {len(body) // 1024} KiB", latency_ms=_ms(started))
         for read in portal_reads():
             self.entity_step(read)
-
-    def _get_metadata(self, tokens: TokenProvider) -> bytes:
-        assert self.http is not None
-        deadline = self.deadline()
-        headers = {REQUEST_ID_HEADER: self.request_id, "Accept": "application/xml"}
-        token = tokens.token(timeout=deadline.remaining())
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        remaining = max(0.001, deadline.remaining())
-        try:
-            with self.http.stream("GET", settings.D365_URL + "/data/$metadata", headers=headers,
-                                  timeout=httpx.Timeout(remaining)) as response:
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > METADATA_MAX_BYTES or deadline.expired:
-                        raise MalformedResponse("$metadata too large or too slow")
-                    chunks.append(chunk)
-                body = b"".join(chunks)
-        except httpx.TimeoutException as exc:
-            raise TransportFailed("timed out waiting for $metadata", timed_out=True) from exc
-        except httpx.TransportError as exc:
-            raise TransportFailed(f"connection to F&O failed: {type(exc).__name__}") from exc
-        if response.status_code >= 400:
-            raise error_from_response(response, body=body, key_read=False)
-        return body
 
     def entity_step(self, read: EntityRead) -> None:
         assert self.model is not None

@@ -327,3 +327,14 @@ def test_metadata_with_a_dtd_is_refused() -> None:
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
     with pytest.raises(MalformedResponse):
         service_model_parse(bomb)
+
+
+def test_every_call_of_the_check_carries_its_own_guid_request_id(live_fno: Simulator) -> None:
+    import uuid
+
+    live_fno.reset_log()
+    _run("--json")
+    ids = [r["request_id"] for r in live_fno.requests()]
+    assert any(r["entity_set"] == "$metadata" for r in live_fno.requests())
+    assert all(uuid.UUID(i) for i in ids)
+    assert len(set(ids)) == len(ids)

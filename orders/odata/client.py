@@ -160,6 +160,10 @@ class ODataClient:
             raise MalformedResponse("expected one entity")
         return body
 
+    def get_metadata(self, *, deadline: Deadline, request_id: str) -> bytes:
+        """The service's `$metadata` document (EDMX, XML) as sent, within the response size cap."""
+        return self._get(self.service_root + "$metadata", "$metadata", deadline, request_id, False, raw=True)
+
     def get_page(self, query: Query, *, deadline: Deadline, request_id: str) -> Page:
         return self._page(self.service_root + query.relative_url(), query.entity_set, deadline, request_id)
 
@@ -212,7 +216,9 @@ class ODataClient:
             raise MalformedResponse("@odata.nextLink points outside the F&O service root")
         return resolved
 
-    def _get(self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool) -> Any:
+    def _get(
+        self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool, *, raw: bool = False
+    ) -> Any:
         length = request_target_length(url)
         if length > self.max_url_length:
             # Before the token, the guard or the network: sending it would only earn a 404.15 or 414.
@@ -227,7 +233,7 @@ class ODataClient:
         while True:
             attempt += 1
             try:
-                return self._attempt(url, entity_set, deadline, request_id, key_read, attempt)
+                return self._attempt(url, entity_set, deadline, request_id, key_read, attempt, raw)
             except AuthenticationFailed as exc:
                 # One fresh token and one retry on 401: an expired or revoked token.
                 if exc.status_code != 401 or token_refreshed or deadline.expired:
@@ -245,14 +251,15 @@ class ODataClient:
                 retried = True
 
     def _attempt(
-        self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool, attempt: int
+        self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool, attempt: int,
+        raw: bool,
     ) -> Any:
         if deadline.expired:
             raise TransportFailed("deadline spent before calling F&O", timed_out=True)
         if self._guard is not None:
             self._guard.before_call(entity_set)
         try:
-            result = self._exchange(url, entity_set, deadline, request_id, key_read, attempt)
+            result = self._exchange(url, entity_set, deadline, request_id, key_read, attempt, raw)
         except ODataError as exc:
             if self._guard is not None:
                 self._guard.after_call(entity_set, exc)
@@ -262,7 +269,8 @@ class ODataClient:
         return result
 
     def _exchange(
-        self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool, attempt: int
+        self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool, attempt: int,
+        raw: bool,
     ) -> Any:
         # One GUID per HTTP exchange, retries included: F&O's telemetry and Microsoft support key on it.
         client_request_id = str(uuid.uuid4())
@@ -296,6 +304,8 @@ class ODataClient:
                 raise error
             if not 200 <= status < 300:
                 raise MalformedResponse(f"unexpected status {status}")
+            if raw:
+                return body
             try:
                 return json.loads(body, parse_float=Decimal)
             except (ValueError, RecursionError) as exc:
