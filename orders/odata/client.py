@@ -319,6 +319,12 @@ class ODataClient:
         except httpx.ConnectError as exc:
             outcome = "connect_error"
             raise TransportFailed("could not connect to F&O", connect_failed=True) from exc
+        except httpx.RemoteProtocolError as exc:
+            outcome = "transport_error"
+            # A kept-alive connection the server had already closed: nothing was received, so the read may be
+            # sent again like a failed connect (it is a GET).
+            raise TransportFailed(f"connection to F&O failed: {type(exc).__name__}",
+                                  connect_failed=status is None) from exc
         except httpx.TransportError as exc:
             outcome = "transport_error"
             raise TransportFailed(f"connection to F&O failed: {type(exc).__name__}") from exc

@@ -224,6 +224,16 @@ def test_connect_failure_is_transport_failed_and_retried_once() -> None:
     assert len(calls) == 2
 
 
+def test_a_kept_alive_connection_the_server_closed_is_retried_once() -> None:
+    def closed(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+
+    fno = FakeFnO(rows={"SalesOrderHeadersV2": [{"SalesOrderNumber": "1"}]}, script=[closed])
+    page = _read(_client(fno))
+    assert page.rows == [{"SalesOrderNumber": "1"}]
+    assert len(fno.requests) == 2
+
+
 def test_spent_deadline_makes_no_call() -> None:
     fno = FakeFnO()
     with pytest.raises(TransportFailed) as caught:
