@@ -1,4 +1,6 @@
-"""Run the F&O simulator: python -m simulator --port 8001 [--latency 0.15] [--fault status=503 ...]."""
+"""Run the F&O simulator: python -m simulator --port 8001 [--latency 0.15] [--fault status=503 ...].
+
+Change a running one's orders: python -m simulator change|add-packing-slip|add-invoice|reset ... (--help on each)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import logging
 import signal
 import sys
 
+from . import cli
 from .server import Faults, Simulator
 
 
@@ -20,6 +23,9 @@ def _fault(text: str) -> tuple[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in cli.COMMANDS:
+        return cli.main(argv)
     parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)

@@ -83,7 +83,7 @@ ACTIVE_UNTIL_DELIVERY_STAGES = [
     ("Invoiced", "Invoiced", 2, True),
     ("Canceled", "Canceled", 0, False),
 ]
-_INVOICE_PREFIX = {"usmf": "CIV", "demf": "DE-CIV", "gbsi": "GB-CIV"}
+INVOICE_PREFIX = {"usmf": "CIV", "demf": "DE-CIV", "gbsi": "GB-CIV"}
 PICKUP = "Pickup"  # a slip posted without tracking: the customer collected the goods
 
 
@@ -320,7 +320,7 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
                 invoices.append(
                     {
                         "dataAreaId": company,
-                        "InvoiceNumber": f"{_INVOICE_PREFIX[company]}-{invoice_no[company]:06d}",
+                        "InvoiceNumber": f"{INVOICE_PREFIX[company]}-{invoice_no[company]:06d}",
                         "InvoiceDate": date_value(day + timedelta(days=p)),
                         "LedgerVoucher": f"ARI{invoice_no[company]:07d}",
                         "SalesOrderNumber": number,
@@ -393,7 +393,7 @@ def build(*, seed: int = 20261128, orders: int = 320, today: date | None = None)
             }
         )
 
-    customers = [
+    customers: list[dict[str, object]] = [
         {
             "dataAreaId": company,
             "CustomerAccount": account,

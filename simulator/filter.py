@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from .schema import ENUMS, NAMESPACE, EntitySet
 
@@ -106,8 +107,8 @@ class _Parser:
 
     def parse(self) -> Predicate:
         pred = self.or_expr()
-        if self.peek() is not None:
-            raise BadRequest(f"Syntax error: unexpected '{self.peek().text}'.")  # type: ignore[union-attr]
+        if (extra := self.peek()) is not None:
+            raise BadRequest(f"Syntax error: unexpected '{extra.text}'.")
         return pred
 
     def or_expr(self) -> Predicate:
@@ -115,7 +116,10 @@ class _Parser:
         while (tok := self.peek()) and tok.kind == "word" and tok.text == "or":
             self.take()
             right = self.and_expr()
-            left = _with((lambda a, b: lambda row: a(row) or b(row))(left, right), {})
+            # An `or` of order numbers still narrows the rows to those numbers: both sides must name the property.
+            lc, rc = candidates_of(left), candidates_of(right)
+            either = {prop: lc[prop] | rc[prop] for prop in lc.keys() & rc.keys()}
+            left = _with((lambda a, b: lambda row: a(row) or b(row))(left, right), either)
         return left
 
     def and_expr(self) -> Predicate:
@@ -123,8 +127,9 @@ class _Parser:
         while (tok := self.peek()) and tok.kind == "word" and tok.text == "and":
             self.take()
             right = self.unary()
-            equalities = {**equalities_of(left), **equalities_of(right)}
-            left = _with((lambda a, b: lambda row: a(row) and b(row))(left, right), equalities)
+            lc, rc = candidates_of(left), candidates_of(right)
+            both = {**lc, **rc, **{prop: lc[prop] & rc[prop] for prop in lc.keys() & rc.keys()}}
+            left = _with((lambda a, b: lambda row: a(row) and b(row))(left, right), both)
         return left
 
     def unary(self) -> Predicate:
@@ -190,7 +195,7 @@ class _Parser:
             if rkind != "enum":
                 # F&O wants the qualified literal; a bare string is unconfirmed, so refuse it (reference §5).
                 raise BadRequest(f"A value of type '{NAMESPACE}.{enum_type}' is expected for '{prop}'.")
-            qualified, member = rvalue  # type: ignore[misc]
+            qualified, member = cast("tuple[str, str]", rvalue)
             if qualified != f"{NAMESPACE}.{enum_type}" or member not in ENUMS[enum_type]:
                 raise BadRequest(f"The enum literal '{qualified}'{member}'' is not valid for '{prop}'.")
             if op not in ("eq", "ne"):
@@ -210,7 +215,7 @@ class _Parser:
                 return lambda row: bool(pattern.fullmatch(str(row.get(prop) or ""))) == (op == "eq")
             folded = text.casefold()
             pred = _compare(op, lambda row: str(row.get(prop) or "").casefold(), folded)
-            return _with(pred, {prop: folded} if op == "eq" else {})
+            return _with(pred, {prop: frozenset({folded})} if op == "eq" else {})
         if kind in ("Date", "DateTime"):
             if rkind != "dt":
                 raise BadRequest(f"A date-time literal is expected for '{prop}'.")
@@ -229,19 +234,22 @@ def _compare(op: str, get: Callable[[dict[str, object]], object], value: object)
             return left != value
         if left is None or value is None:
             return False
-        return {"gt": left > value, "ge": left >= value, "lt": left < value, "le": left <= value}[op]  # type: ignore[operator]
+        # Both sides are of the property's kind (a Decimal or a datetime), checked when the filter was parsed.
+        a, b = cast(Decimal, left), cast(Decimal, value)
+        return {"gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[op]
 
     return pred
 
 
-def _with(pred: Predicate, equalities: dict[str, str]) -> Predicate:
-    pred.equalities = equalities  # type: ignore[attr-defined]
+def _with(pred: Predicate, candidates: dict[str, frozenset[str]]) -> Predicate:
+    pred.candidates = candidates  # type: ignore[attr-defined]  # a function attribute, read by candidates_of
     return pred
 
 
-def equalities_of(pred: Predicate) -> dict[str, str]:
-    """`prop eq 'value'` terms every match must satisfy (the top-level `and` chain): lets the server use an index."""
-    return getattr(pred, "equalities", {})
+def candidates_of(pred: Predicate) -> dict[str, frozenset[str]]:
+    """Per string property, the casefolded values every match must have one of (from `eq` terms joined by `and`,
+    and `or` chains of them): lets the server use an index. A property not named may have any value."""
+    return getattr(pred, "candidates", {})
 
 
 def parse_filter(text: str, entity: EntitySet) -> Predicate:

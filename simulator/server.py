@@ -1,6 +1,8 @@
 """The simulator's HTTP server: F&O's OData surface over a real socket, with run-time fault switches.
 
-Admin endpoints (not part of F&O): GET/POST/DELETE /_sim/faults, GET/DELETE /_sim/requests, GET /_sim/stats.
+Admin endpoints (not part of F&O): GET/POST/DELETE /_sim/faults, GET/DELETE /_sim/requests, GET /_sim/stats, and
+the run-time changes of changes.py: POST /_sim/orders/<company>/<number> (header and line fields),
+POST .../packing-slips, POST .../invoices, DELETE /_sim/orders (back to the demo data built at start).
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ import struct
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import data
-from .filter import BadRequest, equalities_of, parse_filter
+from . import changes, data
+from .filter import BadRequest, candidates_of, parse_filter
 from .schema import SETS, EntitySet, metadata_xml, visible
+from .store import Store, View, number_field
 
 logger = logging.getLogger("simulator")
 
@@ -66,7 +70,7 @@ class Faults:
 
 @dataclass
 class State:
-    dataset: data.Dataset
+    store: Store
     default_company: str = data.DEFAULT_COMPANY
     page_size: int = 10_000
     accepted_tokens: set[str] | None = None  # None: no token needed (local development)
@@ -78,23 +82,11 @@ class State:
     calls: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
-    children: dict[str, dict[tuple[str, str], list[dict[str, Any]]]] = field(default_factory=dict)
-    by_number: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        for name, rows in self.dataset.tables.items():
-            if rows and "SalesOrderNumber" in rows[0]:
-                numbers: dict[str, list[dict[str, Any]]] = {}
-                for row in rows:
-                    numbers.setdefault(str(row["SalesOrderNumber"]).casefold(), []).append(row)
-                self.by_number[name] = numbers
-        # $expand looks children up by (company, order number) instead of scanning the whole line table.
-        for name, rows in self.dataset.tables.items():
-            if rows and "SalesOrderNumber" in rows[0]:
-                index: dict[tuple[str, str], list[dict[str, Any]]] = {}
-                for row in rows:
-                    index.setdefault((row["dataAreaId"], row["SalesOrderNumber"]), []).append(row)
-                self.children[name] = index
+    @property
+    def dataset(self) -> data.Dataset:
+        """The data as served now, run-time changes included."""
+        return data.Dataset(tables=self.store.view.tables)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -118,7 +110,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # Admin -----------------------------------------------------------------------------------
     def do_POST(self) -> None:
-        if self.path.split("?")[0] != "/_sim/faults":
+        path = self.path.split("?")[0]
+        if path.startswith("/_sim/orders/"):
+            self._change(path)
+            return
+        if path != "/_sim/faults":
             self._error(405, "Only GET is served by this simulator.")
             return
         length = int(self.headers.get("Content-Length") or 0)
@@ -141,10 +137,38 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/_sim/requests":
                 self.state.log.clear()
                 self.state.calls.clear()
+            elif path == "/_sim/orders":
+                self.state.store.reset()
             else:
                 self._error(405, "Only GET is served by this simulator.")
                 return
         self._send_json(200, {})
+
+    _CHANGES = {"": changes.order_change, "packing-slips": changes.packing_slip_add, "invoices": changes.invoice_add}
+
+    def _change(self, path: str) -> None:
+        # Split before unquoting: an order number may hold a "/" (sent as %2F).
+        parts = [unquote(p) for p in path[len("/_sim/orders/"):].split("/")]
+        if len(parts) not in (2, 3) or not all(parts[:2]) or (parts[2:] or [""])[0] not in self._CHANGES:
+            self._send_json(404, {"error": "POST /_sim/orders/<company>/<number>[/packing-slips|/invoices]"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 1_000_000:
+            self._send_json(413, {"error": "The change is too large."})
+            return
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            self._send_json(400, {"error": "The body is not JSON."})
+            return
+        change = self._CHANGES[(parts[2:] or [""])[0]]
+        try:
+            result = self.state.store.change(lambda tables: change(tables, parts[0], parts[1], body))
+        except changes.ChangeRefused as exc:
+            self._send_json(exc.status, {"error": str(exc)})
+            return
+        logger.info("changed %s %s %s", parts[0], parts[1], (parts[2:] or ["order"])[0])
+        self._send_json(200 if len(parts) == 2 else 201, result)
 
     # OData -----------------------------------------------------------------------------------
     def do_GET(self) -> None:
@@ -168,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "Not found.")
             return
         resource = path[len("/data"):].lstrip("/")
-        entity_set = re.match(r"[A-Za-z0-9_$]*", resource).group(0)  # type: ignore[union-attr]
+        entity_set = re.sub(r"[^A-Za-z0-9_$].*", "", resource, flags=re.DOTALL)
         self._record(entity_set, split.query)
         limit = self.state.max_url_length
         if limit is not None and len(self.path) > limit:
@@ -290,29 +314,35 @@ class _Handler(BaseHTTPRequestHandler):
             if option.startswith("$") and option not in SUPPORTED_OPTIONS:
                 raise BadRequest(f"The query parameter '{option}' is not supported.")
         cross_company = options.get("cross-company", "").lower() == "true"
-        rows = self.state.dataset.tables[entity.name]
-        if not cross_company:
-            rows = [r for r in rows if r["dataAreaId"] == self.state.default_company]
+        view = self.state.store.view  # one view for the whole request, whatever changes meanwhile
+        rows = view.tables[entity.name]
         if m.group(2) is not None:
             if m.group(3):
                 raise BadRequest("$count is not valid on a single entity.")
-            self._serve_entity(entity, rows, m.group(2), options)
+            self._serve_entity(entity, self._scoped(rows, cross_company), m.group(2), options, view)
             return
         if "$filter" in options:
             predicate = parse_filter(options["$filter"], entity)
-            number = equalities_of(predicate).get("SalesOrderNumber")
-            if number is not None and entity.name in self.state.by_number:
+            numbers = candidates_of(predicate).get(number_field(entity.name) or "")
+            if numbers is not None and entity.name in view.by_number:
                 # An index on the order number, as F&O's database has; the predicate still decides.
-                candidates = self.state.by_number[entity.name].get(number, [])
-                rows = [r for r in candidates if (cross_company or r["dataAreaId"] == self.state.default_company)]
-            rows = [r for r in rows if predicate(r)]
+                index = view.by_number[entity.name]
+                rows = [r for number in sorted(numbers) for r in index.get(number, [])]
+            rows = [r for r in self._scoped(rows, cross_company) if predicate(r)]
+        else:
+            rows = self._scoped(rows, cross_company)
         if m.group(3):
             self._send(200, str(len(rows)).encode(), "text/plain")
             return
-        self._serve_collection(entity, rows, options, raw_query)
+        self._serve_collection(entity, rows, options, raw_query, view)
+
+    def _scoped(self, rows: list[dict[str, Any]], cross_company: bool) -> list[dict[str, Any]]:
+        if cross_company:
+            return rows
+        return [r for r in rows if r["dataAreaId"] == self.state.default_company]
 
     def _serve_entity(self, entity: EntitySet, rows: list[dict[str, Any]], predicate: str,
-                      options: dict[str, str]) -> None:
+                      options: dict[str, str], view: View) -> None:
         key = _key_predicate(predicate, entity)
         for row in rows:
             if all(str(row[k]).casefold() == v.casefold() for k, v in key.items()):
@@ -320,22 +350,22 @@ class _Handler(BaseHTTPRequestHandler):
                 context = f"{self._root()}$metadata#{entity.name}"
                 if select:
                     context += "(" + ",".join(select) + ")"
-                body = {"@odata.context": context + "/$entity", **self._shape(entity, row, select, options)}
+                body = {"@odata.context": context + "/$entity", **self._shape(entity, row, select, options, view)}
                 self._send_json(200, body)
                 return
         self._error(404, f"No resources were found when selecting for the key {predicate[:200]}.")
 
     def _serve_collection(self, entity: EntitySet, rows: list[dict[str, Any]], options: dict[str, str],
-                          raw_query: str) -> None:
+                          raw_query: str, view: View) -> None:
         for spec in reversed([s.strip() for s in options.get("$orderby", "").split(",") if s.strip()]):
             prop, _, direction = spec.partition(" ")
             if prop not in entity.properties:
                 raise BadRequest(f"Could not find a property named '{prop}' on type '{entity.type_name}'.")
             if direction not in ("", "asc", "desc"):
                 raise BadRequest(f"Bad $orderby direction '{direction}'.")
-            rows = sorted(rows, key=lambda r, p=prop: _sort_key(r.get(p)), reverse=direction == "desc")
+            rows = sorted(rows, key=_sort_by(prop), reverse=direction == "desc")
         total = len(rows)
-        skip = _int_option(options, "$skip", 0)
+        skip = _int_option(options, "$skip", 0) or 0
         top = _int_option(options, "$top", None)
         window = rows[skip:]
         if top is not None:
@@ -348,7 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
         body: dict[str, Any] = {"@odata.context": context}
         if options.get("$count", "").lower() == "true":
             body["@odata.count"] = total
-        body["value"] = [self._shape(entity, r, select, options) for r in page]
+        body["value"] = [self._shape(entity, r, select, options, view) for r in page]
         if len(window) > len(page):
             remaining = len(window) - len(page)
             kept = "&".join(p for p in raw_query.split("&") if p and not p.startswith(("$skip=", "$top=")))
@@ -358,7 +388,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         self._send_json(200, body)
 
-    def _shape(self, entity: EntitySet, row: dict[str, Any], select: list[str], options: dict[str, str]) -> dict:
+    def _shape(self, entity: EntitySet, row: dict[str, Any], select: list[str], options: dict[str, str],
+               view: View) -> dict:
         out = {"@odata.etag": row["@odata.etag"]}
         for prop in select or entity.properties:
             out[prop] = row.get(prop)
@@ -375,13 +406,13 @@ class _Handler(BaseHTTPRequestHandler):
             for prop in nested:
                 if prop not in target.properties:
                     raise BadRequest(f"Could not find a property named '{prop}' on type '{target.type_name}'.")
-            children = self.state.children[target.name].get((row["dataAreaId"], row["SalesOrderNumber"]), [])
+            children = view.children[target.name].get((row["dataAreaId"], row["SalesOrderNumber"]), [])
             out[nav] = [{"@odata.etag": c["@odata.etag"], **{p: c.get(p) for p in nested or target.properties}}
                         for c in children]
         return out
 
     def _root(self) -> str:
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        host = self.headers.get("Host") or "{}:{}".format(*cast("tuple[str, int]", self.server.server_address))
         return f"http://{host}/data/"
 
     # Output ----------------------------------------------------------------------------------
@@ -444,7 +475,11 @@ def _select(options: dict[str, str], entity: EntitySet) -> list[str]:
     return props
 
 
-def _sort_key(value: object) -> tuple[int, object]:
+def _sort_by(prop: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    return lambda row: _sort_key(row.get(prop))
+
+
+def _sort_key(value: object) -> tuple[int, Any]:
     if value is None:
         return (0, "")
     if isinstance(value, str):
@@ -479,8 +514,8 @@ class Simulator:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, dataset: data.Dataset | None = None,
                  page_size: int = 10_000, accepted_tokens: set[str] | None = None,
                  max_url_length: int | None = 2048) -> None:
-        self.state = State(dataset=dataset or data.build(), page_size=page_size, accepted_tokens=accepted_tokens,
-                           max_url_length=max_url_length)
+        self.state = State(store=Store((dataset or data.build()).tables), page_size=page_size,
+                           accepted_tokens=accepted_tokens, max_url_length=max_url_length)
         handler = type("Handler", (_Handler,), {"state": self.state})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -489,7 +524,7 @@ class Simulator:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
+        host, port = cast("tuple[str, int]", self.httpd.server_address)[:2]
         return f"http://{host}:{port}"
 
     def start(self) -> Simulator:
@@ -520,3 +555,22 @@ class Simulator:
         with self.state.lock:
             self.state.log.clear()
             self.state.calls.clear()
+
+    def calls(self) -> dict[str, int]:
+        """Requests received per entity set since the log was last reset (`GET /_sim/stats` over HTTP)."""
+        with self.state.lock:
+            return dict(self.state.calls)
+
+    def order_change(self, company: str, number: str, body: dict[str, Any]) -> dict[str, Any]:
+        """In process, what POST /_sim/orders/<company>/<number> does; raises changes.ChangeRefused."""
+        return self.state.store.change(lambda tables: changes.order_change(tables, company, number, body))
+
+    def packing_slip_add(self, company: str, number: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.state.store.change(lambda tables: changes.packing_slip_add(tables, company, number, body))
+
+    def invoice_add(self, company: str, number: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.state.store.change(lambda tables: changes.invoice_add(tables, company, number, body))
+
+    def data_reset(self) -> bool:
+        """Back to the demo data built at start (DELETE /_sim/orders); False when nothing had changed."""
+        return self.state.store.reset()
