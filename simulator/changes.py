@@ -67,7 +67,7 @@ def _value(entity: EntitySet, prop: str, raw: object) -> object:
         if raw not in members:
             raise ChangeRefused(f"{prop}: one of {', '.join(members)} is expected.")
         return raw
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
         raise ChangeRefused(f"{prop}: a number is expected.")
     try:
         number = Decimal(str(raw).strip())
