@@ -66,7 +66,7 @@ def _shipments_section(page: str) -> str:
 
 
 def _cells(page: str, css: str) -> list[str]:
-    return [re.sub(r"\s+", " ", c).strip() for c in re.findall(rf'<td class="num {css}">(.*?)</td>', page, re.S)]
+    return [re.sub(r"\s+", " ", c).strip() for c in re.findall(rf'<td class="num {css}"[^>]*>(.*?)</td>', page, re.S)]
 
 
 def test_one_packing_slip_with_three_tracking_numbers_is_one_shipment(alice_client, alice_token, fake_fno) -> None:
