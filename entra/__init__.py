@@ -1,0 +1,1 @@
+"""Sign in with Microsoft: OpenID Connect through MSAL, identities linked to portal users only explicitly."""

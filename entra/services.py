@@ -1,0 +1,168 @@
+"""Writes: linking and removing identities, invitations (created, e-mailed, accepted), the end of a user's links."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from languages.selectors import user_language
+from languages.services import user_language_set
+from orders.models import CustomerAccountLink
+from orders.services import account_ref_parse, customer_user_upsert
+
+from .models import EntraIdentity, EntraInvitation
+from .oidc import Identity
+from .selectors import tenant_allowed, token_hash
+
+logger = logging.getLogger("entra")
+
+
+class TenantNotAllowed(Exception):
+    """The identity's tenant is not in ENTRA_ALLOWED_TENANTS."""
+
+
+class IdentityTaken(Exception):
+    """The identity is already linked to another portal user."""
+
+
+class InvitationUnusable(Exception):
+    """The invitation was used, has expired, was replaced by a newer one, or its user is deactivated."""
+
+
+class InvitationRefused(ValueError):
+    """No invitation can be made for this e-mail address (a staff or deactivated account, no account to link)."""
+
+
+def identity_link(*, user: User, identity: Identity) -> EntraIdentity:
+    """Link the identity to the user; linking it again to the same user changes nothing."""
+    if not tenant_allowed(tenant_id=identity.tenant_id):
+        raise TenantNotAllowed(identity.tenant_id)
+    try:
+        with transaction.atomic():
+            link, created = EntraIdentity.objects.get_or_create(
+                tenant_id=identity.tenant_id, object_id=identity.object_id,
+                defaults={"user": user, "username": identity.username},
+            )
+    except IntegrityError:  # linked by a concurrent request in the meantime
+        link, created = EntraIdentity.objects.get(tenant_id=identity.tenant_id, object_id=identity.object_id), False
+    if link.user_id != user.pk:
+        raise IdentityTaken(identity.label)
+    if created:
+        logger.info("entra.identity.linked", extra={"event": "entra.identity.linked", "user_id": user.pk,
+                                                    "tenant": identity.tenant_id})
+    return link
+
+
+def identity_remove(*, user: User, identity_id: int) -> bool:
+    deleted, _ = EntraIdentity.objects.filter(user=user, pk=identity_id).delete()
+    return bool(deleted)
+
+
+def identity_used(*, identity: Identity) -> None:
+    EntraIdentity.objects.filter(tenant_id=identity.tenant_id, object_id=identity.object_id).update(
+        last_used_at=timezone.now()
+    )
+
+
+def user_entra_end(*, user_id: int) -> None:
+    """A deactivated user's Microsoft sign-ins end: links removed, open invitations void."""
+    EntraIdentity.objects.filter(user_id=user_id).delete()
+    EntraInvitation.objects.filter(user_id=user_id, used_at__isnull=True, expires_at__gt=timezone.now()).update(
+        expires_at=timezone.now()
+    )
+
+
+def invitation_create(*, user: User, created_by: User | None = None) -> tuple[EntraInvitation, str]:
+    """A new invitation for the user's e-mail address, replacing any still open. The clear token is returned once."""
+    if not user.is_active or not user.email:
+        raise InvitationRefused(f"{user.get_username()} is deactivated or has no e-mail address")
+    now = timezone.now()
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        EntraInvitation.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        invitation = EntraInvitation.objects.create(
+            user=user, email=user.email, token_hash=token_hash(token), created_by=created_by,
+            expires_at=now + timedelta(days=settings.ENTRA_INVITATION_DAYS),
+        )
+    return invitation, token
+
+
+def invitation_link(*, token: str, base_url: str) -> str:
+    return f"{base_url.rstrip('/')}{reverse('entra:invitation')}?token={token}"
+
+
+def invitation_send(*, invitation: EntraInvitation, token: str, base_url: str) -> None:
+    """E-mail the link (text and HTML), in the user's language, not the inviting staff member's. It is the only place
+    the clear token ever goes."""
+    context = {
+        "user": invitation.user, "link": invitation_link(token=token, base_url=base_url),
+        "expires_at": invitation.expires_at, "days": settings.ENTRA_INVITATION_DAYS,
+    }
+    with translation.override(user_language(user_id=invitation.user_id) or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("entra/email/invitation_subject.txt", context).split())
+        text = render_to_string("entra/email/invitation.txt", context)
+        html = render_to_string("entra/email/invitation.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[invitation.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+    logger.info("entra.invitation.sent", extra={"event": "entra.invitation.sent", "user_id": invitation.user_id,
+                                                "invitation_id": invitation.pk})
+
+
+def invitation_create_and_send(*, user: User, base_url: str, created_by: User | None = None) -> EntraInvitation:
+    invitation, token = invitation_create(user=user, created_by=created_by)
+    try:
+        invitation_send(invitation=invitation, token=token, base_url=base_url)
+    except Exception:
+        invitation.delete()  # a link nobody received must not stay valid
+        raise
+    return invitation
+
+
+def customer_invite(
+    *, email: str, accounts: Iterable[str], base_url: str, created_by: User | None = None, language: str = ""
+) -> tuple[User, EntraInvitation]:
+    """Create (or update) the customer user, without a usable password, linked to the accounts (`usmf:US-001`), and
+    e-mail them an invitation to sign in with Microsoft; `language` (`de`), when given, becomes the user's."""
+    try:
+        refs = [account_ref_parse(text) for text in accounts]
+    except ValueError as exc:
+        raise InvitationRefused(str(exc)) from exc
+    existing = get_user_model().objects.filter(username__iexact=email.strip()).first()
+    if existing is not None and (existing.is_staff or existing.is_superuser):
+        raise InvitationRefused(f"{existing.get_username()} is a staff account: invite customers only")
+    if existing is not None and not existing.is_active:
+        raise InvitationRefused(f"{existing.get_username()} is deactivated: reactivate the user first")
+    if not refs and (existing is None or not CustomerAccountLink.objects.filter(user=existing).exists()):
+        raise InvitationRefused("give at least one --account: a customer without an account would see nothing")
+    user, _ = customer_user_upsert(email=email, password=None, accounts=refs)
+    if language:
+        user_language_set(user_id=user.pk, language=language)
+    return user, invitation_create_and_send(user=user, base_url=base_url, created_by=created_by)
+
+
+@transaction.atomic
+def invitation_accept(*, invitation_id: int, identity: Identity) -> User:
+    """Spend the invitation and link the identity to its user, or neither."""
+    now = timezone.now()
+    spent = EntraInvitation.objects.filter(
+        pk=invitation_id, used_at__isnull=True, expires_at__gt=now, user__is_active=True
+    ).update(used_at=now)
+    if spent != 1:
+        raise InvitationUnusable(str(invitation_id))
+    invitation = EntraInvitation.objects.select_related("user").get(pk=invitation_id)
+    identity_link(user=invitation.user, identity=identity)  # raising rolls the spending back
+    logger.info("entra.invitation.accepted", extra={"event": "entra.invitation.accepted",
+                                                    "user_id": invitation.user_id, "invitation_id": invitation_id})
+    return invitation.user
