@@ -1,0 +1,18 @@
+"""The "Notify me of changes" control on the customer's order page (registered with orders.pages)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from orders.presenters import OrderDetail
+from watching.selectors import watch_exists
+
+
+def watch_panel(request: HttpRequest, detail: OrderDetail) -> str:
+    if not request.user.is_authenticated:
+        return ""
+    order = detail.order
+    watching = watch_exists(user_id=request.user.pk, company=order.company, number=order.number)
+    return render_to_string("watching/web/watch_control.html", {"order": order, "watching": watching},
+                            request=request)

@@ -1,0 +1,35 @@
+"""Reads: a user's watches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import OuterRef, Subquery
+
+from watching.models import ChangeEvent, Watch
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    company: str
+    number: str
+    since: datetime
+    last_change_at: datetime | None
+
+
+def watches_for_user(*, user_id: int) -> list[WatchRow]:
+    last_change = ChangeEvent.objects.filter(
+        user_id=user_id, company=OuterRef("order__company"), number=OuterRef("order__number")
+    ).order_by("-occurred_at").values("occurred_at")[:1]
+    rows = (
+        Watch.objects.filter(user_id=user_id)
+        .annotate(last_change_at=Subquery(last_change))
+        .order_by("-created_at")
+        .values_list("order__company", "order__number", "created_at", "last_change_at")
+    )
+    return [WatchRow(company, number, since, last) for company, number, since, last in rows]
+
+
+def watch_exists(*, user_id: int, company: str, number: str) -> bool:
+    return Watch.objects.filter(user_id=user_id, order__company=company, order__number__iexact=number).exists()
