@@ -8,8 +8,11 @@ PORT ?= 8000
 SIM_PORT ?= 8001
 TEST_DATABASE_URL ?= postgres://portal@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# pytest-xdist workers per configuration (each worker has its own test database, Redis database and temp dirs).
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
 
-.PHONY: run test test-embedded test-services lint install simulator clean chromium services bench
+.PHONY: run test test-embedded test-services lint install simulator clean chromium services bench gettext messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +22,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The compiled translation catalogues: committed, and rebuilt from their .po by polib (no GNU gettext needed) whenever
+# a .po is newer, so `make run` and the tests always use what the .po says.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(STAMP)
+	$(PY) manage.py catalogue --compile
+
+# After changing marked strings: update the .po files from the code (needs GNU gettext), translate, compile.
+messages: $(STAMP) gettext
+	$(PY) manage.py catalogue
+
+run: $(STAMP) $(CATALOGUES)
 	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=true PORT=$(PORT) SIM_PORT=$(SIM_PORT) scripts/run-local.sh
 
@@ -28,9 +41,15 @@ simulator: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache  # the architecture: [tool.importlinter] in pyproject.toml
+	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 
-test: lint chromium services test-embedded test-services
+# The checks and the two configurations run side by side (most of the suite waits on sockets, subprocesses and
+# deadlines, not on the CPU); each one's output is printed whole when it ends, and any failure fails `make test`.
+test: chromium gettext services $(STAMP) $(CATALOGUES)
+	@echo "=== lint, the embedded default and PostgreSQL+Redis, side by side: each one's output follows when it ends ==="
+	@$(MAKE) --no-print-directory -j3 --output-sync=target lint test-embedded test-services
 
 # PostgreSQL and Redis on this machine: started if stopped. The multi-instance tests use Redis in both runs.
 services:
@@ -46,20 +65,31 @@ chromium:
 	  fi; \
 	fi
 
+# makemessages (GNU gettext's xgettext and msgmerge): the catalogue test checks that no marked string is missing.
+gettext:
+	@if ! command -v xgettext >/dev/null || ! command -v msgmerge >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else \
+	    echo "GNU gettext is missing: run 'sudo apt-get install gettext' (the catalogue test needs it)"; exit 1; \
+	  fi; \
+	fi
+
 # The embedded default: SQLite and the local-memory cache.
-test-embedded: $(STAMP)
+test-embedded: $(STAMP) $(CATALOGUES)
 	@echo "=== tests on the embedded default (SQLite, local-memory cache) ==="
-	env -u DATABASE_URL -u REDIS_URL PORTAL_FORBID_SKIPS=1 $(PY) -m pytest
+	env -u DATABASE_URL -u REDIS_URL PORTAL_FORBID_SKIPS=1 $(PYTEST)
 
 # What production runs: PostgreSQL and Redis on this machine.
-test-services: $(STAMP)
+test-services: $(STAMP) $(CATALOGUES)
 	@echo "=== tests against PostgreSQL and Redis ==="
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_FORBID_SKIPS=1 $(PY) -m pytest
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_FORBID_SKIPS=1 $(PYTEST)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
 
-# The benchmark (not part of `make test`): see bench/run.py. Results land in bench/results/.
+# The benchmark (not part of `make test`): see bench/run.py and README, Benchmark. Results land in bench/results/.
+# BENCH_QUICK=1 for a short run; BENCH_ARGS="--profile" adds the in-process profile (bench/profiling.py).
 bench: $(STAMP) services
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is missing: apt-get install wrk"; exit 1; }
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) -m bench.run $(BENCH_ARGS)

@@ -6,40 +6,38 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from orders.exceptions import OrdersUnavailable
 from orders.models import ApiToken, CustomerAccountLink, LookupAudit
-from orders.odata.errors import ODataError
 from orders.revocation import user_access_revoke
 from orders.roles import PORTAL_ROLES, user_manageable_by
 from orders.selectors import customer_account_exists
 from orders.services import api_token_revoke, api_tokens_revoke_for_users
 
-User = get_user_model()
 
-
-class CustomerAccountLinkForm(forms.ModelForm):
+class CustomerAccountLinkForm(forms.ModelForm[CustomerAccountLink]):
     class Meta:
         model = CustomerAccountLink
         fields = ["company", "account"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         company, account = data.get("company"), data.get("account")
         if company and account and self.has_changed():
             data["company"] = company = company.lower()
             try:
                 exists = customer_account_exists(company=company, account=account, request_id="ADMIN")
-            except ODataError as exc:
+            except OrdersUnavailable as exc:
                 raise forms.ValidationError(
                     _("F&O could not be asked whether %(account)s exists in %(company)s (%(error)s). "
                       "Try again in a minute."),
-                    params={"account": account, "company": company, "error": type(exc).__name__},
+                    params={"account": account, "company": company, "error": exc.kind},
                 ) from exc
             if not exists:
                 raise forms.ValidationError(
@@ -49,7 +47,7 @@ class CustomerAccountLinkForm(forms.ModelForm):
         return data
 
 
-class CustomerAccountLinkInline(admin.TabularInline):
+class CustomerAccountLinkInline(admin.TabularInline[CustomerAccountLink, User]):
     model = CustomerAccountLink
     form = CustomerAccountLinkForm
     extra = 1
@@ -59,7 +57,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(UserAdmin[User]):
     """Superusers manage everything. Everyone else (the Administrator role) manages customers, their account links
     and tokens, and the two portal roles, but can neither grant powers (superuser, staff, other groups, permissions)
     nor touch an account holding more than they do: superusers are not even listed."""
@@ -72,7 +70,7 @@ class PortalUserAdmin(UserAdmin):
     def accounts(self, user: Any) -> str:
         return ", ".join(str(link) for link in user.account_links.all())
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         users = super().get_queryset(request).prefetch_related("account_links")
         if not request.user.is_superuser:
             users = users.filter(is_superuser=False)
@@ -132,7 +130,7 @@ class PortalUserAdmin(UserAdmin):
 
     @admin.action(description=_("Deactivate the selected users, revoke their tokens and end their sessions"),
                   permissions=["change"])
-    def deactivate_users(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         # Read the selection once: a list filtered on "active" is empty once they are deactivated.
         users = list(queryset)
         if self._refused(request, users):
@@ -149,7 +147,7 @@ class PortalUserAdmin(UserAdmin):
         )
 
     @admin.action(description=_("Revoke every API token of the selected users"), permissions=["change"])
-    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         users = list(queryset)
         if self._refused(request, users):
             return
@@ -158,7 +156,7 @@ class PortalUserAdmin(UserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "user__username", "user__email"]
@@ -168,20 +166,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens are created by their owner (shown once) or with create_api_token
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
         tokens = super().get_queryset(request).select_related("user")
         # As in the user admin: superusers' tokens are theirs and other superusers' to manage.
         return tokens if request.user.is_superuser else tokens.exclude(user__is_superuser=True)
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             api_token_revoke(token=token)
         self.message_user(request, _("Tokens revoked."), messages.SUCCESS)
 
 
 @admin.register(LookupAudit)
-class LookupAuditAdmin(admin.ModelAdmin):
+class LookupAuditAdmin(admin.ModelAdmin[LookupAudit]):
     list_display = ["reference", "at", "user", "channel", "kind", "company", "order_number", "outcome",
                     "status_code", "latency_ms", "cache"]
     list_filter = ["outcome", "channel", "kind", "cache"]

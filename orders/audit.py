@@ -1,12 +1,17 @@
 """The lookup audit: what each request saw, for support's reference-code replay and the F&O health page.
 
 Writes go through a small in-process queue that a background thread flushes in batches, so a lookup never waits
-on an insert. A crash loses at most the last half-second of records. With AUDIT_WRITE_MODE=sync (tests) every
-record is written at once.
+on an insert. When the process exits normally (a gunicorn worker stopped or recycled, a deploy) what is queued is
+written first, for at most EXIT_FLUSH_SECONDS. A hard crash (SIGKILL, out of memory) loses what was still queued,
+normally the last half-second of records. A record that is never written (a failed write, a full queue, an exit
+that ran out of time) is logged and counted in portal_audit_records_lost_total; the writer carries on, and a writer
+thread that died is started again by the next record. With AUDIT_WRITE_MODE=sync (tests) every record is written at
+once.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import hashlib
 import json
@@ -16,20 +21,31 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection
 from django.http import HttpRequest
 
+from orders import metrics
+from orders.audit_rows import rows_write
 from orders.client_address import client_address
 from orders.memo import ObjectMemo
 from orders.models import FnoCall, LookupAudit, LookupSnapshot
-from orders.odata.client import CallRecord
+
+if TYPE_CHECKING:
+    # Only the record's type: the audit keeps what d365 observed of F&O calls and never calls F&O itself, so
+    # the views that record lookups import nothing of the OData client through it.
+    from orders.odata.client import CallRecord
 
 logger = logging.getLogger("orders.audit")
 
-_payloads = ObjectMemo()
+# ("audit", the LookupAudit fields, its snapshot or None) or ("call", a CallRecord, when it was observed).
+_Item = tuple[str, Any, Any]
+_STOP: _Item = ("stop", None, None)
+EXIT_FLUSH_SECONDS = 5.0  # well inside gunicorn's graceful_timeout
+
+_payloads: ObjectMemo[tuple[str, str]] = ObjectMemo()
 _calls: contextvars.ContextVar[list[CallRecord] | None] = contextvars.ContextVar("fno_calls", default=None)
 
 
@@ -64,7 +80,8 @@ def snapshot_payload(kind: str, rows: Any) -> tuple[str, str]:
 
 def _clean(text: str, limit: int) -> str:
     # Paths and parameters are user input: no NULs or other control characters in the audit (PostgreSQL refuses NUL).
-    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text[:limit])
+    text = text[:limit]
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
 
 
 def lookup_record(
@@ -125,11 +142,11 @@ def lookup_record(
 
 class _Writer:
     def __init__(self) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=20_000)
+        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=20_000)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._last_prune = 0.0
-        self._pending: list[tuple] = []
+        self._pending: list[_Item] = []
 
     def _write_pending(self) -> None:
         with self._lock:
@@ -137,7 +154,7 @@ class _Writer:
         if items:
             self._write(items)
 
-    def put(self, item: tuple) -> None:
+    def put(self, item: _Item) -> None:
         if settings.AUDIT_WRITE_MODE == "sync":
             # F&O calls may be observed on a helper thread; they are written with the request's own record, on
             # the request's thread (SQLite in tests allows one writer).
@@ -153,7 +170,7 @@ class _Writer:
         try:
             self._queue.put_nowait(item)
         except queue.Full:
-            logger.warning("audit.queue_full")  # keep serving; the audit is not worth an outage
+            _lost("queue_full", 1)  # keep serving; the audit is not worth an outage
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -163,57 +180,88 @@ class _Writer:
                     self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            items = [self._queue.get()]
-            deadline = time.monotonic() + 0.5
-            while len(items) < 500 and time.monotonic() < deadline:
+        try:
+            while True:
+                items = [self._queue.get()]
+                deadline = time.monotonic() + 0.5
+                while items[-1] is not _STOP and len(items) < 500 and time.monotonic() < deadline:
+                    try:
+                        items.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                    except queue.Empty:
+                        break
+                records = [item for item in items if item is not _STOP]
                 try:
-                    items.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
-            try:
-                close_old_connections()
-                self._write(items)
-            except Exception:
-                logger.exception("audit.write_failed")
-            finally:
-                for _ in items:
-                    self._queue.task_done()
+                    close_old_connections()
+                    if records:
+                        self._write(records)
+                except BaseException as exc:
+                    _lost("write_failed", len(records), exc)
+                    if not isinstance(exc, Exception):
+                        raise  # this thread ends; the next record or flush starts another
+                finally:
+                    for _ in items:
+                        self._queue.task_done()
+                if items[-1] is _STOP:
+                    return
+        finally:
+            connection.close()  # this thread's own connection
 
-    def flush(self) -> None:
+    def flush(self, timeout: float | None = None) -> bool:
+        """Write everything queued so far; False if `timeout` seconds ran out first."""
         self._write_pending()
-        if self._thread is not None:
-            self._queue.join()
+        until = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._queue.all_tasks_done:
+                if not self._queue.unfinished_tasks:
+                    return True
+                remaining = 0.5 if until is None else min(0.5, until - time.monotonic())
+                if remaining <= 0:
+                    return False
+            self._ensure_thread()  # a writer thread that died leaves what is queued to a new one
+            with self._queue.all_tasks_done:
+                if self._queue.unfinished_tasks:
+                    self._queue.all_tasks_done.wait(remaining)
 
-    def _write(self, items: list[tuple]) -> None:
-        audits = [LookupAudit(**item[1]) for item in items if item[0] == "audit"]
+    def close(self, timeout: float = EXIT_FLUSH_SECONDS) -> None:
+        """At exit: write what is queued (for at most `timeout` seconds), then stop the writer thread, which closes
+        its database connection. What could not be written in time is logged and counted."""
+        if not self.flush(timeout):
+            _lost("exit", self._queue.unfinished_tasks)
+            return  # the thread is still busy; the process is ending anyway
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            try:
+                self._queue.put_nowait(_STOP)
+            except queue.Full:
+                return  # records came in after the flush: the thread writes them while the process ends
+            thread.join(timeout)
+
+    def _write(self, items: list[_Item]) -> None:
+        audits = [item[1] for item in items if item[0] == "audit"]
         snapshots = {s[0]: s for item in items if item[0] == "audit" and (s := item[2])}
         calls = [
-            FnoCall(at=at, entity_set=r.entity_set[:80], status=r.status, outcome=r.outcome[:24],
-                    latency_ms=int(r.latency_ms), reference=r.request_id[:9])
+            {"at": at, "entity_set": r.entity_set[:80], "status": r.status, "outcome": r.outcome[:24],
+             "latency_ms": int(r.latency_ms), "reference": r.request_id[:9]}
             for kind, r, at in (i for i in items if i[0] == "call")
         ]
-        with transaction.atomic():
-            if snapshots:
-                LookupSnapshot.objects.bulk_create(
-                    [LookupSnapshot(digest=d, kind=k, rows=json.loads(body)["rows"]) for d, k, body in
-                     snapshots.values()],
-                    ignore_conflicts=True,
-                )
-            if audits:
-                LookupAudit.objects.bulk_create(audits)
-            if calls:
-                FnoCall.objects.bulk_create(calls)
+        rows_write(audits=audits, snapshots=list(snapshots.values()), calls=calls)
         if time.monotonic() - self._last_prune > 3600:
             self._last_prune = time.monotonic()
             audit_prune()
 
 
+def _lost(reason: str, count: int, exc: BaseException | None = None) -> None:
+    metrics.AUDIT_LOST.labels(reason=reason).inc(count)
+    logger.error("audit.%s", reason, extra={"records": count}, exc_info=exc)
+
+
 _writer = _Writer()
+atexit.register(lambda: _writer.close())
 
 
-def audit_flush() -> None:
-    _writer.flush()
+def audit_flush(timeout: float | None = None) -> bool:
+    """Write every audit record queued so far; False if `timeout` seconds ran out first."""
+    return _writer.flush(timeout)
 
 
 def audit_prune() -> tuple[int, int]:

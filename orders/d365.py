@@ -12,9 +12,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from orders import audit, metrics
-from orders.odata.auth import Certificate, MsalTokenProvider, StaticTokenProvider, TokenProvider
+from orders.odata.auth import Certificate, MsalTokenProvider, StaticTokenProvider, TokenProvider, TokenStatus
 from orders.odata.client import CallRecord, ODataClient, build_http_client
-from orders.upstream import UpstreamGuard
+from orders.resilience.breaker import UpstreamGuard
 
 logger = logging.getLogger("orders.d365")
 
@@ -120,9 +120,9 @@ def set_odata_client(client: ODataClient | None) -> None:
         _client = client
 
 
-def token_status() -> tuple[str, object]:
+def token_status() -> tuple[str, TokenStatus]:
     """("none" | "msal", TokenStatus) for this process's token provider. The token itself is never exposed."""
     client = get_odata_client()
     tokens = client.tokens
     kind = "msal" if isinstance(tokens, MsalTokenProvider) else "none"
-    return kind, tokens.status  # type: ignore[attr-defined]
+    return kind, tokens.status

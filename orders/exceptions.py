@@ -32,3 +32,11 @@ class LookupBudgetExceeded(Exception):
         super().__init__(f"lookup budget used up; retry in {retry_after:.0f} s")
         self.retry_after = retry_after
         self.budget = budget
+
+
+class GuestLinkInvalid(Exception):
+    """A guest tracking link that was not made by this portal, or was changed."""
+
+
+class GuestLinkExpired(GuestLinkInvalid):
+    """A guest tracking link older than GUEST_LINK_DAYS."""

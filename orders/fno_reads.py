@@ -39,7 +39,7 @@ FIELD_KINDS: dict[str, Kind] = {
     "RequestedReceiptDate": Kind.DATE, "ConfirmedReceiptDate": Kind.DATE, "CurrencyCode": Kind.TEXT,
     "DeliveryModeCode": Kind.TEXT, "DeliveryTermsCode": Kind.TEXT, "ShippingCarrierId": Kind.TEXT,
     "DeliveryAddressName": Kind.TEXT, "FormattedDelveryAddress": Kind.TEXT, "OrderTotalAmount": Kind.NUMBER,
-    "AreTotalsCalculated": Kind.NO_YES,
+    "AreTotalsCalculated": Kind.NO_YES, "DeliveryAddressZipCode": Kind.TEXT,
     # Sales order lines
     "InventoryLotId": Kind.TEXT, "LineNumber": Kind.NUMBER, "ItemNumber": Kind.TEXT, "LineDescription": Kind.TEXT,
     "OrderedSalesQuantity": Kind.NUMBER, "SalesUnitSymbol": Kind.TEXT, "SalesPrice": Kind.NUMBER,
@@ -70,11 +70,13 @@ class Navigation:
 
     @property
     def name(self) -> str:
-        return getattr(settings, self.setting)
+        name: str = getattr(settings, self.setting)
+        return name
 
     @property
     def target_set(self) -> str:
-        return getattr(settings, self.target_setting)
+        target_set: str = getattr(settings, self.target_setting)
+        return target_set
 
 
 @dataclass(frozen=True)
@@ -88,39 +90,43 @@ class EntityRead:
 
     @property
     def entity_set(self) -> str:
-        return getattr(settings, self.setting)
+        entity_set: str = getattr(settings, self.setting)
+        return entity_set
 
     def kind_of(self, field: str) -> Kind | None:
         return FIELD_KINDS.get(field)
 
 
-def _record(*names: str) -> type | None:
-    """The first record class of these names in orders/records.py: records are renamed and added while the
-    registry stays the same."""
+def _record_fields(*names: str) -> tuple[str, ...] | None:
+    """The fields of the first record class of these names in orders/records.py: records are renamed and added
+    while the registry stays the same."""
     for candidate in names:
-        found = getattr(records, candidate, None)
-        if found is not None and hasattr(found, "FIELDS"):
-            return found
+        fields = getattr(getattr(records, candidate, None), "FIELDS", None)
+        if fields is not None:
+            return tuple(fields)
     return None
 
 
 def portal_reads() -> tuple[EntityRead, ...]:
     """The entity sets the portal reads, in the order a reader of the check expects them."""
+    headers = tuple(records.SalesOrder.FIELDS)
+    if settings.GUEST_TRACKING:
+        # Guest tracking filters the headers by the delivery postal code too (orders/reads/guest.py).
+        headers += tuple(f for f in records.OrderOwner.FIELDS if f not in headers)
     reads = [
-        EntityRead("D365_ENTITY_SALES_ORDERS", "sales order headers", tuple(records.SalesOrder.FIELDS),
+        EntityRead("D365_ENTITY_SALES_ORDERS", "sales order headers", headers,
                    Navigation("D365_NAV_SALES_ORDER_LINES", "D365_ENTITY_SALES_ORDER_LINES")),
         EntityRead("D365_ENTITY_SALES_ORDER_LINES", "sales order lines", tuple(records.OrderLine.FIELDS)),
     ]
-    tracking = _record("PackingSlipTracking", "Shipment")
+    tracking = _record_fields("PackingSlipTracking", "Shipment")
     if tracking is not None:
-        reads.append(EntityRead("D365_ENTITY_PACKING_SLIPS", "packing slip tracking numbers",
-                                tuple(tracking.FIELDS)))
-    journal = _record("PackingSlip")
+        reads.append(EntityRead("D365_ENTITY_PACKING_SLIPS", "packing slip tracking numbers", tracking))
+    journal = _record_fields("PackingSlip")
     if journal is not None:
-        reads.append(EntityRead("D365_ENTITY_PACKING_SLIP_JOURNAL", "packing slip journal", tuple(journal.FIELDS)))
-    journal_lines = _record("PackingSlipLine")
+        reads.append(EntityRead("D365_ENTITY_PACKING_SLIP_JOURNAL", "packing slip journal", journal))
+    journal_lines = _record_fields("PackingSlipLine")
     if journal_lines is not None:
-        reads.append(EntityRead("D365_ENTITY_PACKING_SLIP_LINES", "packing slip lines", tuple(journal_lines.FIELDS)))
+        reads.append(EntityRead("D365_ENTITY_PACKING_SLIP_LINES", "packing slip lines", journal_lines))
     reads.append(EntityRead("D365_ENTITY_INVOICES", "invoices", tuple(records.Invoice.FIELDS)))
     reads.append(EntityRead("D365_ENTITY_CUSTOMERS", "customers (to check account links)",
                             tuple(records.Customer.FIELDS)))

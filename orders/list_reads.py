@@ -172,7 +172,7 @@ def order_rows_read(
         return ListRead(result.rows[:page_size], result.count, 1)
     logger.info("orders.list_split", extra={"event": "orders.list_split", "ref": request_id, "parts": len(parts)})
 
-    def read(query: Query, *, all_pages: bool) -> Future:
+    def read(query: Query, *, all_pages: bool) -> Future[tuple[list[dict[str, Any]], int | None]]:
         # Pool threads run in a copy of this context, so their calls land in this request's capture and logs.
         return read_alongside(_read, client, query, deadline, request_id, all_pages)
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from typing import Any
+
+_every: weakref.WeakSet[LocalCache] = weakref.WeakSet()
 
 
 class LocalCache:
@@ -18,6 +21,7 @@ class LocalCache:
         self.ttl = ttl
         self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        _every.add(self)
 
     def get(self, key: str) -> Any | None:
         with self._lock:
@@ -52,3 +56,9 @@ class LocalCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+def local_caches_clear() -> None:
+    """Forget what every per-process cache holds, as a fresh process starts (tests; another worker's view)."""
+    for local in list(_every):
+        local.clear()

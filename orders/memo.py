@@ -6,16 +6,18 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 
-class ObjectMemo:
+class ObjectMemo(Generic[V]):
     def __init__(self, max_entries: int = 2_000) -> None:
-        self._data: OrderedDict[tuple[int, Hashable], tuple[weakref.ref, Any]] = OrderedDict()
+        self._data: OrderedDict[tuple[int, Hashable], tuple[weakref.ref[object], V]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
 
-    def get(self, obj: object, variant: Hashable, make: Callable[[], Any]) -> Any:
+    def get(self, obj: object, variant: Hashable, make: Callable[[], V]) -> V:
         key = (id(obj), variant)
         with self._lock:
             entry = self._data.get(key)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Histogram
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.core import Metric
 
 REQUESTS = Counter("portal_requests_total", "HTTP requests answered", ["view", "method", "status"])
 REQUEST_SECONDS = Histogram(
@@ -16,6 +23,9 @@ FNO_SECONDS = Histogram(
 )
 CACHE_EVENTS = Counter("orders_cache_events_total", "Order and list lookups by cache outcome", ["event"])
 TOKEN_REFRESHES = Counter("fno_token_refreshes_total", "Access tokens acquired from the identity provider")
+AUDIT_LOST = Counter(
+    "portal_audit_records_lost_total", "Audit records (lookups, F&O calls) never written, by why", ["reason"],
+)
 
 
 def cache_event(event: str) -> None:
@@ -30,10 +40,10 @@ def fno_call(entity_set: str, outcome: str, seconds: float) -> None:
 class BreakerCollector:
     """The circuit breaker's state, read from the shared cache at scrape time (one value for every instance)."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         from prometheus_client.core import GaugeMetricFamily
 
-        from orders.upstream import breaker_state
+        from orders.resilience.breaker import breaker_state
 
         state = breaker_state()
         gauge = GaugeMetricFamily("fno_circuit_state", "F&O circuit breaker: 0 closed, 1 half-open, 2 open")
@@ -44,7 +54,7 @@ class BreakerCollector:
         yield backoff
 
     @classmethod
-    def registry(cls):
+    def registry(cls) -> CollectorRegistry:
         from prometheus_client import CollectorRegistry
 
         registry = CollectorRegistry(auto_describe=False)

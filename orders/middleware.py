@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import empty
 
+from orders.request_types import PortalRequest
+
 logger = logging.getLogger("portal.request")
 
 # Crockford's base32 without I, L, O, U: easy to read out on the phone.
@@ -22,21 +24,22 @@ def reference_code_new() -> str:
 
 class RequestContextMiddleware:
     """Outermost: gives every request a short reference code (shown on pages and errors, kept in the logs and the
-    audit beside each F&O call's own GUID), times it, counts it, and writes one JSON log line for it."""
+    audit beside each F&O call's own GUID), times it, counts it, and writes one JSON log line for it. What it sets
+    makes the request a `PortalRequest`."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: PortalRequest) -> HttpResponse:
         from orders import metrics
         from orders.audit import calls_capture_start
         from orders.client_address import client_address
 
-        request.reference = reference_code_new()  # type: ignore[attr-defined]
-        request.started_at = started = time.monotonic()  # type: ignore[attr-defined]
+        request.reference = reference_code_new()
+        request.started_at = started = time.monotonic()
         calls_capture_start()
         response = self.get_response(request)
-        response["X-Reference"] = request.reference  # type: ignore[attr-defined]
+        response["X-Reference"] = request.reference
         elapsed = time.monotonic() - started
         match = getattr(request, "resolver_match", None)
         view = match.view_name if match else "unmatched"
@@ -46,7 +49,7 @@ class RequestContextMiddleware:
             "request",
             extra={
                 "event": "request",
-                "ref": request.reference,  # type: ignore[attr-defined]
+                "ref": request.reference,
                 "user_id": _user_id(request),
                 "client": client_address(request),
                 "method": request.method,
@@ -62,11 +65,13 @@ class RequestContextMiddleware:
 def _user_id(request: HttpRequest) -> int | None:
     principal = getattr(request, "api_principal", None)
     if principal is not None:
-        return principal.user_id
+        principal_user_id: int = principal.user_id
+        return principal_user_id
     user = getattr(request, "user", None)
     # Only read what authentication already resolved; don't load a session just to log.
     if user is not None and getattr(user, "_wrapped", empty) is not empty and user.is_authenticated:
-        return user.pk
+        user_id: int = user.pk
+        return user_id
     return None
 
 

@@ -88,7 +88,7 @@ class LookupAudit(models.Model):
     at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     client_address = models.GenericIPAddressField(null=True, blank=True)  # see orders.client_address
-    channel = models.CharField(max_length=8)  # "web", "api" or "staff"
+    channel = models.CharField(max_length=8)  # "web", "api", "staff" or "guest" (no account: /track/)
     kind = models.CharField(max_length=8)  # "list" or "order"
     path = models.CharField(max_length=300)
     company = models.CharField(max_length=8, blank=True)
@@ -149,3 +149,48 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.session_id[:6]}…"
+
+
+class PromiseDate(models.Model):
+    """A confirmed date the portal saw on an order, once per distinct value, with when it was first seen.
+
+    Recorded on every read that went to F&O (customers', staff's and the watcher's), never on cached copies. A date
+    that moves back to an earlier value keeps its first sighting: the history lists each promise once.
+    """
+
+    class Kind(models.TextChoices):
+        SHIP = "ship", _("confirmed ship date")
+        RECEIPT = "receipt", _("confirmed delivery date")
+
+    company = models.CharField(max_length=8)
+    number = models.CharField(max_length=40)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.DateField()
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number", "kind", "value"], name="unique_promise_date"),
+        ]
+        ordering = ["company", "number", "first_seen_at", "value"]
+        verbose_name = _("promised date")
+
+    def __str__(self) -> str:
+        return f"{self.company}/{self.number} {self.kind} {self.value}"
+
+
+class OrderSeen(models.Model):
+    """What one user was last shown of one order (the customer-visible fields), for "what changed since"."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    company = models.CharField(max_length=8)
+    number = models.CharField(max_length=40)
+    state = models.JSONField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "company", "number"], name="unique_order_seen")]
+        verbose_name = _("order last seen")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.company}/{self.number}"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from orders.changes import FIELDS as CHANGE_FIELDS
 from orders.status import CODES
 
 _DATE = {"type": ["string", "null"], "format": "date"}
 _DATETIME = {"type": ["string", "null"], "format": "date-time"}
 _MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "description": "Decimal amount, in `currency`."}
 _QUANTITY = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "Decimal quantity, in `unit`."}
-_KNOWN_QUANTITY = {
+_KNOWN_QUANTITY: dict[str, Any] = {
     "type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$",
     "description": "Decimal quantity, in `unit`; null when F&O's packing slip journal cannot say (the site does not "
                    "expose it, or it names a line this order does not have, or a slip's contents are unknown).",
@@ -26,7 +27,7 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
             "additionalProperties": False}
 
 
-# What a list row and an order share (orders.views.api._order_fields).
+# What a list row and an order share (orders.api.serializers._order_fields).
 _ORDER_FIELDS = {
     "company": {"type": "string"},
     "number": {"type": "string"},
@@ -117,6 +118,37 @@ _DETAIL = _object({
         "detail": {"type": "string"},
     })},
     **_FRESHNESS,
+    "changes_since_last_view": {
+        "type": "array",
+        "description": "What differs from the version of this order the token's user was last shown (on the web "
+                       "or here); empty on their first look and when nothing changed. Each answer (a 304 too) counts "
+                       "as a look; HEAD does not.",
+        "items": {"$ref": "#/components/schemas/Change"},
+    },
+    "promise_history": _object({
+        field: {"type": "array", "description": f"Each distinct `{field}` the portal has seen on this order, first "
+                "seen first.", "items": _object({
+                    "date": {"type": "string", "format": "date"},
+                    "first_seen_at": {"type": "string", "format": "date-time"},
+                })}
+        for field in ("confirmed_ship_date", "confirmed_receipt_date")
+    }),
+})
+
+# Watching (the watching app): one change of a watched order, as e-mails, webhooks and the order answer name it.
+_CHANGE = _object({
+    "field": {"type": "string", "enum": list(CHANGE_FIELDS),
+              "description": "`status` also says on hold, released and cancelled (`on_hold`, `cancelled`)."},
+    "from": {"type": ["string", "null"], "description": "A date (YYYY-MM-DD), a status code, or a document number; "
+             "null when it was not set (a new packing slip, tracking number or invoice)."},
+    "to": {"type": ["string", "null"]},
+})
+_WATCH = _object({
+    "company": {"type": "string"},
+    "number": {"type": "string"},
+    "url": {"type": "string", "format": "uri", "description": "The order in this API."},
+    "since": {"type": "string", "format": "date-time"},
+    "last_change_at": {**_DATETIME, "description": "When the watcher last found a change; null before the first."},
 })
 
 _PROBLEM = _object(
@@ -158,6 +190,128 @@ _NOT_MODIFIED = {"304": {"description": "Not modified: the copy named by If-None
 _IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}}
 
 
+# Webhooks (the webhooks app): register, list, delete, deliveries with every attempt.
+_WEBHOOK_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+_NO_STORE = {"Cache-Control": {"schema": {"type": "string"}, "description": "no-store"}}
+_WEBHOOK = _object({
+    "id": {"type": "string", "format": "uuid"},
+    "url": {"type": "string", "format": "uri"},
+    "created_at": {"type": "string", "format": "date-time"},
+    "last_delivered_at": _DATETIME,
+    "last_gave_up_at": _DATETIME,
+})
+_WEBHOOK_CREATED = _object({
+    "id": {"type": "string", "format": "uuid"},
+    "url": {"type": "string", "format": "uri"},
+    "secret": {"type": "string", "description": "Signs every delivery (header Portal-Signature). Shown only here."},
+})
+_DELIVERY = _object({
+    "event_id": {"type": "string", "format": "uuid", "description": "The payload's `id`, the same on every attempt."},
+    "type": {"type": "string", "enum": ["order.changed"]},
+    "order": _object({"company": {"type": "string"}, "number": {"type": "string"}}),
+    "occurred_at": {"type": "string", "format": "date-time"},
+    "status": {"type": "string", "enum": ["pending", "delivered", "gave_up"],
+               "description": "`gave_up`: no 2xx answer within 24 hours of the change."},
+    "next_attempt_at": _DATETIME,
+    "finished_at": _DATETIME,
+    "attempts": {"type": "array", "description": "Newest first.", "items": _object({
+        "number": {"type": "integer", "minimum": 1},
+        "at": {"type": "string", "format": "date-time"},
+        "status_code": {"type": ["integer", "null"], "description": "The receiver's answer; null when none came."},
+        "error": {"type": ["string", "null"], "description": "Why it failed: a status, a timeout, a refused address."},
+        "duration_ms": {"type": "integer", "minimum": 0},
+    })},
+})
+
+
+def _json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "headers": _NO_STORE, "content": {"application/json": {"schema": schema}}}
+
+
+_WEBHOOK_AUTH_ERRORS = {"401": _ERRORS["401"], "429": _ERRORS["429"]}
+_WEBHOOK_PATHS = {
+    "/api/v1/webhooks": {
+        "get": {
+            "operationId": "listWebhooks",
+            "summary": "The user's webhook endpoints",
+            "responses": {"200": _json_answer("The endpoints", _object({"results": {
+                "type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}})), **_WEBHOOK_AUTH_ERRORS},
+        },
+        "post": {
+            "operationId": "createWebhook",
+            "summary": "Register an https URL for the changes of watched orders; its secret is answered once",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _object({
+                "url": {"type": "string", "format": "uri", "maxLength": 2000, "pattern": "^https://",
+                        "description": "https only, to a public address, without user name or password."},
+            })}}},
+            "responses": {
+                "201": _json_answer("Registered", {"$ref": "#/components/schemas/WebhookCreated"}),
+                "400": _problem("Not one `url`, or a URL that is not https, leads to a private, loopback, link-local "
+                                "or reserved address, does not resolve, or holds a user name or password."),
+                "409": _problem("The user already has WEBHOOKS_PER_USER endpoints (code `limit_reached`)."),
+                **_WEBHOOK_AUTH_ERRORS,
+            },
+        },
+    },
+    "/api/v1/webhooks/{id}": {"delete": {
+        "operationId": "deleteWebhook",
+        "summary": "Delete an endpoint: nothing more is sent to it",
+        "parameters": [_WEBHOOK_ID],
+        "responses": {"204": {"description": "Deleted"}, "404": _problem("Not your webhook, or no such webhook."),
+                      **_WEBHOOK_AUTH_ERRORS},
+    }},
+    "/api/v1/webhooks/{id}/deliveries": {"get": {
+        "operationId": "listWebhookDeliveries",
+        "summary": "The endpoint's newest 50 deliveries, newest first, each with its attempts",
+        "parameters": [_WEBHOOK_ID],
+        "responses": {
+            "200": _json_answer("Deliveries", _object({
+                "results": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookDelivery"}},
+                "limit": {"type": "integer", "description": "At most this many deliveries are listed."},
+            })),
+            "404": _problem("Not your webhook, or no such webhook."),
+            **_WEBHOOK_AUTH_ERRORS,
+        },
+    }},
+}
+
+_ORDER_IN_PATH = [
+    {"name": "company", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9]{1,8}$"}},
+    {"name": "number", "in": "path", "required": True, "description": "As for getOrder.",
+     "schema": {"type": "string", "minLength": 1, "maxLength": 40}},
+]
+_WATCH_ANSWER = {"description": "Watched", "headers": _NO_STORE,
+                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Watch"}}}}
+_WATCH_PATHS = {
+    "/api/v1/orders/{company}/{number}/watch": {
+        "post": {
+            "operationId": "watchOrder",
+            "summary": "Watch one of your orders: its changes are e-mailed to you and posted to your webhooks",
+            "parameters": _ORDER_IN_PATH,
+            "responses": {
+                "201": _WATCH_ANSWER,
+                "200": {**_WATCH_ANSWER, "description": "Already watched"},
+                "404": _problem("Not your order, or no such order: the two are indistinguishable."),
+                **_ERRORS,
+            },
+        },
+        "delete": {
+            "operationId": "unwatchOrder",
+            "summary": "Stop watching an order",
+            "parameters": _ORDER_IN_PATH,
+            "responses": {"204": {"description": "No longer watched"},
+                          "404": _problem("You do not watch this order."), **_WEBHOOK_AUTH_ERRORS},
+        },
+    },
+    "/api/v1/watches": {"get": {
+        "operationId": "listWatches",
+        "summary": "The orders you watch, newest watch first",
+        "responses": {"200": _json_answer("The watched orders", _object({"results": {
+            "type": "array", "items": {"$ref": "#/components/schemas/Watch"}}})), **_WEBHOOK_AUTH_ERRORS},
+    }},
+}
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -167,7 +321,10 @@ def openapi_document() -> dict[str, Any]:
             "description": (
                 "Read-only access to a customer's sales orders in Dynamics 365 F&O, with the same access rules as "
                 "the web portal. Every answer says how fresh it is (`as_of`, `stale`). When F&O is unavailable "
-                "and a recent copy exists, the copy is returned with `stale: true` instead of an error."
+                "and a recent copy exists, the copy is returned with `stale: true` instead of an error. Watch an "
+                "order (`POST /api/v1/orders/{company}/{number}/watch`) to be told when its dates move, it ships, "
+                "is invoiced or changes status: by e-mail, and by webhooks (`/api/v1/webhooks`), which push each "
+                "change as signed JSON (see the README)."
             ),
         },
         "servers": [{"url": "/"}],
@@ -238,10 +395,14 @@ def openapi_document() -> dict[str, Any]:
                     **_ERRORS,
                 },
             }},
+            **_WEBHOOK_PATHS,
+            **_WATCH_PATHS,
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "A token from the portal's API tokens page."}},
-            "schemas": {"OrderSummary": _SUMMARY, "Order": _DETAIL, "Problem": _PROBLEM},
+            "schemas": {"OrderSummary": _SUMMARY, "Order": _DETAIL, "Problem": _PROBLEM, "Webhook": _WEBHOOK,
+                        "WebhookCreated": _WEBHOOK_CREATED, "WebhookDelivery": _DELIVERY,
+                        "Change": _CHANGE, "Watch": _WATCH},
         },
     }

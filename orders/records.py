@@ -277,3 +277,30 @@ class Customer:
             account=read_str(row, "CustomerAccount"),
             name=read_str(row, "OrganizationName"),
         )
+
+
+
+@dataclass(frozen=True)
+class OrderOwner:
+    """Whose order a number is (from SalesOrderHeadersV2), with the two facts a guest may prove it with."""
+
+    company: str
+    number: str
+    customer_account: str
+    postal_code: str
+    customer_reference: str
+
+    FIELDS = (
+        "dataAreaId", "SalesOrderNumber", "OrderingCustomerAccountNumber", "DeliveryAddressZipCode",
+        "CustomersOrderReference",
+    )
+
+    @classmethod
+    def from_odata(cls, row: dict[str, Any]) -> Self:
+        return cls(
+            company=read_str(row, "dataAreaId").lower(),
+            number=read_str(row, "SalesOrderNumber"),
+            customer_account=read_str(row, "OrderingCustomerAccountNumber"),
+            postal_code=read_str(row, "DeliveryAddressZipCode"),
+            customer_reference=read_str(row, "CustomersOrderReference"),
+        )

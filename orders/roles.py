@@ -3,7 +3,10 @@ account links and tokens. Kept in step on every migrate."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 AGENT = "Support agent"
 ADMINISTRATOR = "Administrator"
@@ -42,7 +45,7 @@ def roles_sync(**kwargs: Any) -> None:
 PORTAL_ROLES = (AGENT, ADMINISTRATOR)
 
 
-def user_permission_names(*, user: Any) -> set[str]:
+def user_permission_names(*, user: User) -> set[str]:
     """Every permission the user holds, directly or through groups, whether or not the account is active (an inactive
     account's permissions come back when someone reactivates it)."""
     from django.contrib.auth.models import Permission
@@ -56,7 +59,7 @@ def user_permission_names(*, user: Any) -> set[str]:
     return {f"{app}.{codename}" for app, codename in rows}
 
 
-def user_manageable_by(*, actor: Any, target: Any) -> bool:
+def user_manageable_by(*, actor: User | AnonymousUser, target: User) -> bool:
     """Whether `actor` may change `target`'s account (details, password, activity, links, tokens). Superusers may
     change anyone. Others never a superuser, nor anyone holding a permission they lack themselves: taking over such an
     account (a password reset, a reactivation) would be an escalation."""

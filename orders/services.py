@@ -1,20 +1,26 @@
-"""Writes: account links and users, cache purges, refresh budgets."""
+"""Writes: account links and users, cache purges, refresh budgets, what a user last saw of an order."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from orders.accounts import AccountRef
+from orders.api_tokens import api_token_forget, hash_token
+from orders.changes import Change, order_state
+from orders.history import order_seen_compare
 from orders.models import ACCOUNT_PATTERN, COMPANY_PATTERN, ApiToken, CustomerAccountLink
-from orders.rate_limit import Rate, rate_take
-from orders.selectors import AccountRef, api_token_forget, hash_token, order_cache_key
+from orders.presenters import OrderDetail
+from orders.resilience.rate_limit import Rate, rate_take
+from orders.selectors import order_cache_key
 
 
 def account_ref_parse(text: str) -> AccountRef:
@@ -31,7 +37,7 @@ def account_ref_parse(text: str) -> AccountRef:
 @transaction.atomic
 def customer_user_upsert(
     *, email: str, password: str | None, accounts: Iterable[AccountRef], replace_accounts: bool = False
-) -> tuple[AbstractBaseUser, bool]:
+) -> tuple[User, bool]:
     """Create or update a customer user and link accounts. Running it twice changes nothing the second time."""
     user_model = get_user_model()
     email = user_model.objects.normalize_email(email.strip())
@@ -61,14 +67,29 @@ def customer_user_upsert(
 def order_cache_purge(*, company: str, account: str, number: str) -> None:
     """Forget the order's copy everywhere: the next lookup reads F&O live. (Other instances' one-second hot copies
     expire by themselves.)"""
-    from orders.snapshots import snapshot_delete
+    from orders.cached_reads import copy_delete
 
-    snapshot_delete(order_cache_key(company=company, account=account, number=number))
+    copy_delete(order_cache_key(company=company, account=account, number=number))
 
 
 def refresh_budget_take(*, user_id: int) -> bool:
     """A user may force a live re-read a few times a minute (ORDERS_REFRESH_RATE); F&O is shared by everyone."""
     return rate_take(f"refresh:{user_id}", Rate.of(settings.ORDERS_REFRESH_RATE)) is None
+
+
+def guest_try_take(*, address: str, number: str) -> float | None:
+    """Count one guest tracking try, right or wrong, against its client address's limit and then its order number's
+    (GUEST_TRACKING_TRIES_PER_ADDRESS, _PER_ORDER). None when allowed, else the seconds until it may try again.
+
+    Counted before the lookup, atomically in the shared cache: concurrent tries cannot slip past the limit while
+    their reads are under way. An address past its limit no longer counts against the number, so one address
+    cannot use up an order's tries."""
+    wait = rate_take(f"guest:address:{address}", Rate.of(settings.GUEST_TRACKING_TRIES_PER_ADDRESS))
+    if wait is not None:
+        return wait
+    # Hashed: the number is the guest's input, whatever its length, and F&O compares it without regard to case.
+    digest = hashlib.sha256(number.strip().casefold().encode()).hexdigest()[:32]
+    return rate_take(f"guest:order:{digest}", Rate.of(settings.GUEST_TRACKING_TRIES_PER_ORDER))
 
 
 class TokenLimitReached(Exception):
@@ -79,7 +100,7 @@ TOKEN_PREFIX = "fop_"  # noqa: S105  (a public marker, like GitHub's ghp_)
 
 
 def api_token_create(
-    *, user: AbstractBaseUser, name: str, expires_at: datetime | None = None
+    *, user: User, name: str, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """A new bearer token. The clear token is returned once, here, and never stored."""
     live = ApiToken.objects.filter(user=user, revoked_at__isnull=True).exclude(expires_at__lte=timezone.now())
@@ -105,3 +126,11 @@ def api_tokens_revoke_for_users(*, user_ids: Iterable[int]) -> int:
     for token in tokens:
         api_token_revoke(token=token)
     return len(tokens)
+
+
+def order_seen_record(*, user_id: int, detail: OrderDetail) -> list[Change] | None:
+    """What changed in this order since this user last saw it, and remember what they see now. None on their first
+    view, [] when nothing changed."""
+    order = detail.order
+    state = order_state(order=order, shipments=detail.shipments, invoices=detail.invoices)
+    return order_seen_compare(user_id=user_id, company=order.company, number=order.number, state=state)

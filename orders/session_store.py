@@ -29,7 +29,7 @@ class SessionStore(CachedDbStore):
         key = self.session_key
         if must_create or key is None or key != self._created_key or key == self._recorded_key:
             return
-        user_id = self._get_session().get(SESSION_KEY)
+        user_id = self.get(SESSION_KEY)
         if user_id is None:
             return
         self._record(key, user_id)

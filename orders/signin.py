@@ -19,7 +19,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from orders.client_address import client_address
-from orders.rate_limit import Rate, rate_peek, rate_take
+from orders.resilience.rate_limit import Rate, rate_peek, rate_take
 
 logger = logging.getLogger("orders.signin")
 
@@ -35,6 +35,12 @@ def _key(address: str) -> str:
     return f"signin:address:{address}"
 
 
+def _lockout_page(request: HttpRequest, credentials: dict[str, Any]) -> None:
+    """Ask axes' middleware for its lockout page: it reads these two request attributes (axes.middleware)."""
+    request.axes_locked_out = True  # type: ignore[attr-defined]  # axes' own request attributes: HttpRequest lacks them
+    request.axes_credentials = credentials  # type: ignore[attr-defined]  # read by axes' lockout page; not on HttpRequest
+
+
 def address_locked_out(*, request: HttpRequest) -> bool:
     address = client_address(request)
     return bool(address) and rate_peek(_key(address), address_failure_rate()) is not None
@@ -48,15 +54,16 @@ class AddressLockoutBackend:
 
     def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
         if request is not None and address_locked_out(request=request):
-            request.axes_locked_out = True  # type: ignore[attr-defined]
             # The lockout page needs the user name only; the password stays out of the request.
-            request.axes_credentials = {"username": credentials.get("username")}  # type: ignore[attr-defined]
+            _lockout_page(request, {"username": credentials.get("username")})
             raise PermissionDenied("too many failed sign-ins from this address")
         return None
 
 
 @receiver(user_login_failed, dispatch_uid="orders.signin.count_address_failure")
-def address_failure_count(sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any) -> None:
+def address_failure_count(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     if request is None:
         return
     address = client_address(request)
@@ -67,8 +74,7 @@ def address_failure_count(sender: Any, credentials: dict, request: HttpRequest |
     rate_take(_key(address), rate)
     if rate_peek(_key(address), rate) is not None:
         # The failure that reaches the limit already gets the lockout page, as axes does for its own limit.
-        request.axes_locked_out = True  # type: ignore[attr-defined]
-        request.axes_credentials = credentials  # type: ignore[attr-defined]
+        _lockout_page(request, credentials)
         if not already:
             logger.warning("signin.address_locked_out", extra={"event": "signin.address_locked_out",
                                                                 "client": address})

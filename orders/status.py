@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from orders.odata.query import Enum, Filter, all_of, any_of, eq, ne
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _SALES = "SalesStatus"
 _PROCESSING = "SalesOrderProcessingStatus"
@@ -26,8 +30,8 @@ _PROCESSING = "SalesOrderProcessingStatus"
 @dataclass(frozen=True)
 class Rule:
     code: str
-    label: str
-    description: str
+    label: StrOrPromise
+    description: StrOrPromise
     sales_statuses: frozenset[str]
     processing_statuses: frozenset[str]
     on_hold: bool = False
@@ -143,8 +147,8 @@ def status_filter(code: str) -> Filter:
     def constraints(skip: str = "") -> list[Filter]:
         return [f for prop, members in allowed.items() if prop != skip and (f := _one_of(prop, members)) is not None]
 
-    terms = {prop: _one_of(prop, members) for prop, members in own.items()}
-    if not terms or any(term is None for term in terms.values()):
+    terms = {prop: term for prop, members in own.items() if (term := _one_of(prop, members)) is not None}
+    if not terms or len(terms) < len(own):
         return all_of(*constraints())  # the rule's own condition holds for every order the earlier ones leave
     if len(terms) == 1:
         # The own set lies inside the allowed set of its property, so that allowed set need not be spelt.

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+import django_stubs_ext
 
 from portal import __version__
 from portal.env import env_bool, env_float, env_int, env_list, env_rate, env_str
+
+# Django's generic classes (ModelAdmin, ModelForm, ...) accept the type parameters the type checker reads.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = __version__
@@ -31,8 +36,15 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "orders",
+    "watching",
+    "webhooks",
+    # After orders: its admin extends the user admin that orders registers.
+    "entra",
+    "languages",
 ]
 
+# Authentication and messages are Django's own, stepping aside for the API's bearer requests; the CSP is
+# django-csp's, its policy built once (orders.middleware_stack).
 MIDDLEWARE = [
     "orders.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -40,13 +52,15 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "orders.middleware.SessionIdleMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A language chosen with the switch (kept in the session, copied from the user at sign-in) beats the browser's.
+    "languages.middleware.SessionLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "orders.middleware_stack.AuthenticationMiddleware",
+    "orders.middleware_stack.MessageMiddleware",
     "orders.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "orders.middleware_stack.CSPMiddleware",
     "orders.middleware.PermissionsPolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -110,12 +124,20 @@ SESSION_ENGINE = "orders.session_store"
 CACHALOT_UNCACHABLE_TABLES = frozenset({
     "django_migrations", "django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog",
     "orders_lookupaudit", "orders_lookupsnapshot", "orders_fnocall", "orders_apitoken", "orders_usersession",
+    # Written by the watcher process and read by the portal (or the other way round): with the local-memory cache
+    # one process's cachalot would never hear of the other's writes.
+    "orders_promisedate", "orders_orderseen", "watching_watch", "watching_watchedorder", "watching_changeevent",
+    "watching_emailnotification",
+    "webhooks_webhookendpoint", "webhooks_webhookdelivery", "webhooks_webhookattempt",
+    "languages_languagepreference",
 })
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "orders.signin.AddressLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Sign in with Microsoft: reached through django.contrib.auth.authenticate, so both lock-outs above apply.
+    "entra.backends.EntraBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orders:list"
@@ -131,6 +153,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+# A refused Microsoft sign-in is recorded like a failed one, with its query string: keep the authorization response
+# (already redeemed, but a credential for its few minutes) out of the record.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "state", "session_state", "client_info"]
 # ...and one address may fail this many sign-ins, across all user names, per cool-off window before every sign-in
 # from it is refused for the rest of the window (credential stuffing). orders.signin keeps this count; axes can hold
 # one limit only. 0 turns it off.
@@ -143,7 +168,7 @@ AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 30)
 # left part cannot make it fall back to the balancer's address. With no proxy, X-Forwarded-For is never read.
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT > 0:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...] = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
     AXES_IPWARE_PROXY_COUNT: int | None = TRUSTED_PROXY_COUNT - 1
 else:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
@@ -152,9 +177,12 @@ AXES_IPWARE_PROXY_ORDER = "left-most"
 IPWARE_STRICT = False
 
 EMAIL_HOST = env_str("EMAIL_HOST")
-EMAIL_BACKEND = (
+# SMTP when EMAIL_HOST is set, else the console; EMAIL_BACKEND names any backend (the file backend writes each
+# message under EMAIL_FILE_PATH).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
 )
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(BASE_DIR / "var" / "mail")
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
@@ -171,6 +199,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# The German catalogue: `python manage.py catalogue` extracts and compiles it (README, Languages).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -233,52 +263,30 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# F&O -----------------------------------------------------------------------------------------
-# With debug on and no D365_URL, the portal talks to the local simulator that `make run` starts.
-D365_URL = env_str("D365_URL", "http://127.0.0.1:8001" if DEBUG else "").rstrip("/")
-D365_TENANT_ID = env_str("D365_TENANT_ID")
-D365_CLIENT_ID = env_str("D365_CLIENT_ID")
-D365_CLIENT_SECRET = env_str("D365_CLIENT_SECRET")
-D365_CLIENT_CERTIFICATE_PATH = env_str("D365_CLIENT_CERTIFICATE_PATH")
-D365_CLIENT_CERTIFICATE_THUMBPRINT = env_str("D365_CLIENT_CERTIFICATE_THUMBPRINT")
-D365_AUTHORITY = env_str("D365_AUTHORITY") or (
-    f"https://login.microsoftonline.com/{D365_TENANT_ID}" if D365_TENANT_ID else ""
-)
-# F&O accepts a token only when its audience is the environment URL exactly: lower case, no trailing slash. The
-# scope (audience + /.default) is normalised here; the deploy check warns when the configured value needed it.
-D365_SCOPE_CONFIGURED = env_str("D365_SCOPE").strip()
-_d365_audience = (D365_SCOPE_CONFIGURED or D365_URL).lower().removesuffix("/.default").rstrip("/")
-D365_SCOPE = f"{_d365_audience}/.default" if _d365_audience else ""
-D365_TIMEOUT_SECONDS = env_float("D365_TIMEOUT_SECONDS", 8.0)
-D365_CONNECT_TIMEOUT_SECONDS = env_float("D365_CONNECT_TIMEOUT_SECONDS", 3.0)
-D365_MAX_CONNECTIONS = env_int("D365_MAX_CONNECTIONS", 50)
-D365_MAX_RESPONSE_BYTES = env_int("D365_MAX_RESPONSE_BYTES", 8 * 1024 * 1024)
-D365_MAX_PAGES = env_int("D365_MAX_PAGES", 10)
-# No request to F&O is longer than this (path and query): IIS refuses query strings over 2,048 characters by default.
-D365_MAX_URL_LENGTH = env_int("D365_MAX_URL_LENGTH", 2048)
-# Many F&O sites use newer or extended entities; the portal reads the sets named here.
-D365_ENTITY_SALES_ORDERS = env_str("D365_ENTITY_SALES_ORDERS", "SalesOrderHeadersV2")
-D365_ENTITY_SALES_ORDER_LINES = env_str("D365_ENTITY_SALES_ORDER_LINES", "SalesOrderLines")
-# The header's navigation to its lines: its name and the lines' entity set name differ between entity versions.
-D365_NAV_SALES_ORDER_LINES = env_str("D365_NAV_SALES_ORDER_LINES", "SalesOrderLines")
-D365_ENTITY_PACKING_SLIPS = env_str("D365_ENTITY_PACKING_SLIPS", "PackingSlipTrackingInformation")
-# The packing slip journal (one row per posted slip) and its lines: what was in which delivery.
-D365_ENTITY_PACKING_SLIP_JOURNAL = env_str("D365_ENTITY_PACKING_SLIP_JOURNAL", "CustPackingSlipJourBiEntities")
-D365_ENTITY_PACKING_SLIP_LINES = env_str("D365_ENTITY_PACKING_SLIP_LINES", "CustPackingSlipTransBiEntities")
-D365_ENTITY_INVOICES = env_str("D365_ENTITY_INVOICES", "SalesInvoiceHeadersV2")
-D365_ENTITY_CUSTOMERS = env_str("D365_ENTITY_CUSTOMERS", "CustomersV3")
+# Sign in with Microsoft (entra/) -------------------------------------------------------------
+# On when a client id and a secret or certificate are set. The authority's host decides how MSAL reaches it: a
+# Microsoft login host as an Entra authority, any other (an External ID custom domain) as a generic OpenID Connect
+# authority. ENTRA_ALLOWED_TENANTS, when set, is the only tenants whose accounts may sign in.
+ENTRA_CLIENT_ID = env_str("ENTRA_CLIENT_ID")
+ENTRA_CLIENT_SECRET = env_str("ENTRA_CLIENT_SECRET")
+ENTRA_CLIENT_CERTIFICATE_PATH = env_str("ENTRA_CLIENT_CERTIFICATE_PATH")
+ENTRA_CLIENT_CERTIFICATE_THUMBPRINT = env_str("ENTRA_CLIENT_CERTIFICATE_THUMBPRINT")
+ENTRA_AUTHORITY = env_str("ENTRA_AUTHORITY", "https://login.microsoftonline.com/organizations").rstrip("/")
+ENTRA_ALLOWED_TENANTS = [tenant.lower() for tenant in env_list("ENTRA_ALLOWED_TENANTS")]
+# The redirect URI registered for the app; empty: this portal's /accounts/microsoft/callback/ as the request names it.
+ENTRA_REDIRECT_URI = env_str("ENTRA_REDIRECT_URI")
+ENTRA_TIMEOUT_SECONDS = env_float("ENTRA_TIMEOUT_SECONDS", 10.0)
+ENTRA_INVITATION_DAYS = env_int("ENTRA_INVITATION_DAYS", 7)
+# TLS to the identity provider: the system trust store, or the bundle named the way requests and OpenSSL name it.
+ENTRA_CA_BUNDLE = env_str("REQUESTS_CA_BUNDLE") or env_str("SSL_CERT_FILE")
+if ENTRA_CLIENT_ID:
+    # The sign-in forms post to this portal, which redirects to the identity provider: browsers hold a form's
+    # redirects to form-action too.
+    _entra_origin = "{0.scheme}://{0.netloc}".format(urlsplit(ENTRA_AUTHORITY))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_entra_origin)
 
-# Resilience: shared back-off after a 429, and a circuit breaker after repeated timeouts or 5xx.
-D365_THROTTLE_DEFAULT_SECONDS = env_float("D365_THROTTLE_DEFAULT_SECONDS", 10.0)  # 429 without Retry-After
-D365_THROTTLE_MAX_SECONDS = env_float("D365_THROTTLE_MAX_SECONDS", 300.0)
-D365_BREAKER_FAILURES = env_int("D365_BREAKER_FAILURES", 5)
-D365_BREAKER_WINDOW_SECONDS = env_int("D365_BREAKER_WINDOW_SECONDS", 30)
-D365_BREAKER_COOLDOWN_SECONDS = env_float("D365_BREAKER_COOLDOWN_SECONDS", 15.0)
-
-# true: an order's packing slips and invoices are read alongside its header (one round trip per cold lookup) and
-# dropped unless the header, filtered by the customer's accounts, proves the order is theirs. false: read only
-# after that proof (two round trips; no document query for an order that turns out not to be theirs).
-D365_DOCUMENTS_IN_PARALLEL = env_bool("D365_DOCUMENTS_IN_PARALLEL", True)
+# F&O: every D365_* setting ---------------------------------------------------------------------
+from portal.settings_d365 import *  # noqa: E402, F403
 
 ORDERS_CACHE_SECONDS = env_int("ORDERS_CACHE_SECONDS", 30)
 ORDERS_STALE_SECONDS = env_int("ORDERS_STALE_SECONDS", 900)
@@ -289,6 +297,18 @@ ORDERS_NOT_FOUND_SECONDS = env_int("ORDERS_NOT_FOUND_SECONDS", 30)
 # Forced live re-reads ("Refresh") per user.
 ORDERS_REFRESH_RATE = env_rate("ORDERS_REFRESH_RATE", "6/m")
 
+# Guest order tracking (/track/): an order number and one fact only its customer has, no account. Off: /track/ is a
+# 404. Tries are counted per client address and per order number (right or wrong); a bookmarked link lasts this long.
+GUEST_TRACKING = env_bool("GUEST_TRACKING", False)
+GUEST_TRACKING_TRIES_PER_ADDRESS = env_rate("GUEST_TRACKING_TRIES_PER_ADDRESS", "5/h")
+GUEST_TRACKING_TRIES_PER_ORDER = env_rate("GUEST_TRACKING_TRIES_PER_ORDER", "5/h")
+GUEST_LINK_DAYS = env_int("GUEST_LINK_DAYS", 30)
+
+# Watched orders (python manage.py watch_orders): each is re-read from F&O at most this often.
+ORDERS_WATCH_INTERVAL_SECONDS = env_int("ORDERS_WATCH_INTERVAL_SECONDS", 900)
+# The portal's address as customers reach it: links in e-mails and webhook payloads are built on it.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
+
 # The lookup audit behind reference-code replay: kept this many days. "async" writes in a background thread.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 30)
 AUDIT_WRITE_MODE = env_str("AUDIT_WRITE_MODE", "async")
@@ -298,26 +318,13 @@ API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "120/m")
 # Live (unrevoked, unexpired) API tokens one user may hold.
 API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10)
 
-# One JSON object per line (LOG_FORMAT=plain for reading in a terminal). Tokens, passwords and secrets are never
-# logged: the loggers that could see them (httpx, msal) are held at WARNING.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "json": {"()": "orders.logs.JsonFormatter"},
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": env_str("LOG_FORMAT", "json")}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "django.server": {"level": "WARNING"},
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-        "msal": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-    },
-}
+# Webhook endpoints one user may register. WEBHOOKS_ALLOW_PRIVATE=true (development and tests only) also accepts plain
+# http and private, loopback and link-local addresses, which are otherwise refused (no SSRF).
+WEBHOOKS_PER_USER = env_int("WEBHOOKS_PER_USER", 5)
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+
+# Logging: one JSON object per line, secrets never logged.
+from portal.settings_logging import LOGGING as LOGGING  # noqa: E402
 
 # A fixed-body view for `make bench` to measure the stack's ceiling; never on in production.
 BENCH_CEILING_VIEW = env_bool("PORTAL_BENCH_CEILING", False)

@@ -23,8 +23,15 @@ urlpatterns = [
     path("metrics", health.metrics, name="metrics"),
     path(settings.ADMIN_PATH, admin.site.urls),
     path("accounts/", include(auth_patterns)),
+    path("accounts/microsoft/", include("entra.urls")),
+    path("i18n/", include("languages.urls")),
+    path("api/v1/", include("watching.api_urls")),  # before orders': "<number>/watch" is not an order
     path("api/v1/", include("orders.api_urls")),
+    path("api/v1/", include("webhooks.api_urls")),
     path("staff/", include("orders.staff_urls")),
+    path("track/", include("orders.guest_urls")),  # guest order tracking: a 404 unless GUEST_TRACKING
+    path("account/webhooks/", include("webhooks.urls")),
+    path("watches/", include("watching.urls")),
     path("", include("orders.urls")),
 ]
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.test import Client
 
-from orders.selectors import AccountRef
+from orders.accounts import AccountRef
 from orders.services import customer_user_upsert
 
 PASSWORD = "correct-horse-battery-staple"

@@ -170,7 +170,8 @@ def _with_msal(settings, simulator: Simulator, audience: str) -> _JwtIdentityPro
     return idp
 
 
-def test_the_token_is_described_by_its_claims_and_never_printed(live_fno: Simulator, settings) -> None:
+def test_the_token_is_described_by_its_claims_and_never_printed(live_fno: Simulator, settings, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # the table wraps to the terminal (a pytest-xdist worker says 80 columns)
     idp = _with_msal(settings, live_fno, live_fno.url.upper() + "/")
     _, text = _run()
     token_line = next(line for line in text.splitlines() if line.startswith("token"))

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from orders import snapshots
+from orders import cached_reads
+from orders.filters import order_number_valid
 from orders.records import OrderLine, SalesOrder
-from orders.selectors import order_number_valid
 from orders.services import api_token_create
 from tests.factories import make_customer, order_row, staff_client
 from tests.fakes import FakeFnO
@@ -124,7 +124,7 @@ def clients(unlimited, fake_fno: FakeFnO) -> dict[str, Client]:
 
 def _fresh() -> None:
     cache.clear()
-    snapshots.local_cache_clear()
+    cached_reads.local_cache_clear()
 
 
 @hypothesis_settings(max_examples=150, **PROFILE)

@@ -115,10 +115,10 @@ def test_admin_path_is_configurable() -> None:
 
 
 def _deploy_check(**env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "D365_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "D365_", "PORTAL_"))}
     base.update(DJANGO_SETTINGS_MODULE="portal.settings", DJANGO_DEBUG="false",
                 DJANGO_SECRET_KEY="x" * 20 + "production-like-secret-key-with-enough-entropy-1234567890",
-                DJANGO_ALLOWED_HOSTS="orders.example.com", **env)
+                DJANGO_ALLOWED_HOSTS="orders.example.com", PORTAL_BASE_URL="https://orders.example.com", **env)
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=base, capture_output=True, text=True, check=False)
 

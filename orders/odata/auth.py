@@ -24,6 +24,8 @@ _call_timeout: contextvars.ContextVar[float] = contextvars.ContextVar("_call_tim
 
 
 class TokenProvider(Protocol):
+    status: TokenStatus
+
     def token(self, *, timeout: float) -> str: ...
 
     def invalidate(self, token: str) -> None: ...
@@ -77,16 +79,16 @@ class MsalTokenProvider:
         instance_discovery: bool = True,
         app_factory: Callable[..., Any] | None = None,
     ) -> None:
-        if not (client_secret or certificate):
+        self._credential: str | dict[str, str]
+        if client_secret:
+            self._credential = client_secret
+        elif certificate is not None:
+            self._credential = {"private_key": certificate.private_key_pem, "thumbprint": certificate.thumbprint}
+        else:
             raise ValueError("MsalTokenProvider needs a client secret or a certificate")
         self._client_id = client_id
         self._authority = authority
         self._scope = scope
-        self._credential: Any = (
-            client_secret
-            if client_secret
-            else {"private_key": certificate.private_key_pem, "thumbprint": certificate.thumbprint}  # type: ignore[union-attr]
-        )
         self._http = _MsalHttpClient(http_client or httpx.Client(timeout=10.0, verify=True))
         self._instance_discovery = instance_discovery
         self._app_factory = app_factory

@@ -29,12 +29,12 @@ class ODataError(Exception):
         super().__init__(message)
         self.status_code = status_code
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[object, ...]:
         # Keyword-only constructors defeat Exception's default pickling; errors travel through the shared cache.
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
-def _rebuild(cls: type[ODataError], args: tuple, state: dict) -> ODataError:
+def _rebuild(cls: type[ODataError], args: tuple[object, ...], state: dict[str, object]) -> ODataError:
     error = Exception.__new__(cls)
     error.args = args
     error.__dict__.update(state)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django import template
 from django.template.defaultfilters import floatformat
@@ -9,6 +10,12 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+if TYPE_CHECKING:
+    from django.utils.safestring import SafeString
+
+    from orders.memo import ObjectMemo
+    from orders.presenters import OrderDetail
 
 register = template.Library()
 
@@ -69,11 +76,11 @@ def line_status(status: str) -> str:
     return line_status_label(status)
 
 
-_bodies = None
+_bodies: ObjectMemo[SafeString] | None = None
 
 
 @register.simple_tag
-def order_body(detail: object) -> str:
+def order_body(detail: OrderDetail) -> str:
     """The order's timeline, facts, lines, shipments and invoices: the same for every reader of one cached copy in
     one language and time zone, so rendered once per copy rather than once per page view."""
     global _bodies
@@ -87,7 +94,7 @@ def order_body(detail: object) -> str:
     if _bodies is None:
         _bodies = ObjectMemo()
 
-    def render() -> str:
+    def render() -> SafeString:
         context = {"detail": detail, "order": detail.order, "status": detail.status, "timeline": detail.timeline}
         return mark_safe(render_to_string("orders/web/partials/order_body.html", context))  # noqa: S308
 

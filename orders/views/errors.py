@@ -10,7 +10,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        from orders.views.api import problem
+        from orders.api.problems import problem
 
         return problem(request, 404, "not_found", "No such resource.")
     return render(request, "404.html", status=404)

@@ -19,8 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from orders.fno_check import fno_probe
-from orders.upstream import breaker_state
+from orders.fno_link import fno_breaker_state, fno_probe
 
 CHECK_TIMEOUT = 2.0
 READY_CACHE_SECONDS = 3.0
@@ -52,9 +51,9 @@ def _check_cache() -> str:
     return "ok"
 
 
-def _check_fno() -> dict:
+def _check_fno() -> dict[str, object]:
     probe = fno_probe(timeout=CHECK_TIMEOUT)
-    breaker = breaker_state()
+    breaker = fno_breaker_state()
     return {"state": probe.state, "latency_ms": probe.latency_ms, "breaker": breaker.state,
             "backoff_seconds": round(breaker.backoff_for, 1)}
 
@@ -62,7 +61,7 @@ def _check_fno() -> dict:
 @dataclass(frozen=True)
 class Readiness:
     status: int
-    checks: dict
+    checks: dict[str, object]
     at: float
 
 
@@ -75,14 +74,14 @@ class ReadinessProbe:
     """
 
     def __init__(self, checks: Callable[[], dict[str, Callable[[], object]]], *, max_age: float,
-                 timeout: float, ok: Callable[[dict], bool]) -> None:
+                 timeout: float, ok: Callable[[dict[str, object]], bool]) -> None:
         self._checks = checks
         self._max_age = max_age
         self._timeout = timeout
         self._ok = ok
         self._refreshing = threading.Lock()
         self._last: Readiness | None = None
-        self._running: dict[str, Future] = {}
+        self._running: dict[str, Future[object]] = {}
 
     def answer(self) -> Readiness | None:
         """The current result, or None while the very first check runs on another thread."""
@@ -103,7 +102,7 @@ class ReadinessProbe:
         self._last = None
 
     def _run(self) -> Readiness:
-        futures: dict[str, Future | None] = {}
+        futures: dict[str, Future[object] | None] = {}
         for name, check in self._checks().items():
             previous = self._running.get(name)
             if previous is not None and not previous.done():
@@ -133,7 +132,7 @@ def _serving_checks() -> dict[str, Callable[[], object]]:
     return checks
 
 
-def _all_ok(results: dict) -> bool:
+def _all_ok(results: dict[str, object]) -> bool:
     return all(v == "ok" or (isinstance(v, dict) and v.get("state") == "ok") for v in results.values())
 
 

@@ -8,47 +8,50 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from orders import d365, upstream
+from orders.accounts import AccountRef
 from orders.audit import calls_captured, lookup_record
+from orders.cached_reads import Lookup
+from orders.charts import sparkline_svg
 from orders.exceptions import InvalidLookup, OrderNotFound, OrdersUnavailable
+from orders.filters import company_valid, order_number_valid
 from orders.fno_check import fno_check_run
-from orders.health import fno_minutes, fno_window_stats, sparkline_svg
-from orders.models import LookupAudit
+from orders.fno_link import fno_link_state
+from orders.fno_stats import fno_minutes, fno_window_stats
+from orders.pages import unavailable_response
+from orders.presenters import OrderDetail, audit_replay, order_detail_context, order_history_context
+from orders.request_types import SignedInRequest
 from orders.selectors import (
-    COMPANY,
-    AccountRef,
-    OrderDetail,
-    OrderPage,
+    lookup_audits_for_reference,
     order_get_for_customer,
-    order_number_valid,
+    order_promise_history,
     order_search_any,
 )
 from orders.services import order_cache_purge
-from orders.snapshots import Lookup
-from orders.views.web import order_detail_context, unavailable_response
+
+StaffView = Callable[..., HttpResponse]
 
 
-def staff_permission(perm: str) -> Callable:
+def staff_permission(perm: str) -> Callable[[StaffView], StaffView]:
     """Staff only (others go to sign-in), and the role's permission (others get 403)."""
 
-    def decorator(view: Callable) -> Callable:
-        @staff_member_required(login_url="login")
+    def decorator(view: StaffView) -> StaffView:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: SignedInRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.has_perm(perm):
                 raise PermissionDenied(perm)
             return view(request, *args, **kwargs)
 
-        return wrapper
+        return staff_member_required(wrapper, login_url="login")
 
     return decorator
 
@@ -57,7 +60,7 @@ LOOKUP = "orders.lookup_any_order"
 
 
 def _owner(company: str, account: str, number: str) -> AccountRef:
-    if not COMPANY.fullmatch(company) or not order_number_valid(number):
+    if not company_valid(company) or not order_number_valid(number):
         raise Http404("bad order reference")
     if not account or len(account) > 40 or not all(c.isalnum() or c in "._-" for c in account):
         raise Http404("bad account")
@@ -66,7 +69,7 @@ def _owner(company: str, account: str, number: str) -> AccountRef:
 
 @require_safe
 @staff_permission(LOOKUP)
-def order_lookup(request: HttpRequest) -> HttpResponse:
+def order_lookup(request: SignedInRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     company = request.GET.get("company", "")
     context: dict[str, Any] = {"q": q, "company": company, "results": None}
@@ -87,9 +90,9 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/staff/lookup.html", context)
 
 
-def _staff_order(request: HttpRequest, company: str, account: str, number: str) -> Lookup[OrderDetail]:
+def _staff_order(request: SignedInRequest, company: str, account: str, number: str) -> Lookup[OrderDetail]:
     owner = _owner(company, account, number)
-    audit = {"channel": "staff", "kind": "order", "company": company, "order_number": number}
+    audit: dict[str, Any] = {"channel": "staff", "kind": "order", "company": company, "order_number": number}
     try:
         lookup = order_get_for_customer(accounts=(owner,), company=company, number=number,
                                         request_id=request.reference)
@@ -102,46 +105,46 @@ def _staff_order(request: HttpRequest, company: str, account: str, number: str) 
 
 @require_safe
 @staff_permission(LOOKUP)
-def order_view(request: HttpRequest, company: str, account: str, number: str) -> HttpResponse:
+def order_view(request: SignedInRequest, company: str, account: str, number: str) -> HttpResponse:
     started = time.monotonic()
     try:
         lookup = _staff_order(request, company, account, number)
     except OrdersUnavailable as problem:
         return unavailable_response(request, problem)
     detail = lookup.value
-    context = order_detail_context(lookup)
+    context = {**order_detail_context(lookup), **_history(detail)}
     context.update(
         account=account,
         raw_header={k: v for k, v in detail.rows.get("header", {}).items() if k != "SalesOrderLines"},
         raw_lines=detail.rows.get("header", {}).get("SalesOrderLines", []),
         calls=calls_captured(),
         elapsed_ms=int((time.monotonic() - started) * 1000),
-        fresh_for=max(0, _cache_seconds() - lookup.age_seconds),
+        fresh_for=max(0, settings.ORDERS_CACHE_SECONDS - lookup.age_seconds),
         can_purge=request.user.has_perm("orders.purge_order_cache"),
     )
     return render(request, "orders/staff/order.html", context)
 
 
-def _cache_seconds() -> int:
-    from django.conf import settings
-
-    return settings.ORDERS_CACHE_SECONDS
-
-
 @require_safe
 @staff_permission(LOOKUP)
-def order_preview(request: HttpRequest, company: str, account: str, number: str) -> HttpResponse:
+def order_preview(request: SignedInRequest, company: str, account: str, number: str) -> HttpResponse:
     """The customer's own page, rendered with the customer's template, for support to look at."""
     try:
         lookup = _staff_order(request, company, account, number)
     except OrdersUnavailable as problem:
         return unavailable_response(request, problem)
-    return render(request, "orders/web/detail.html", order_detail_context(lookup))
+    return render(request, "orders/web/detail.html", {**order_detail_context(lookup), **_history(lookup.value)})
+
+
+def _history(detail: OrderDetail) -> dict[str, Any]:
+    """The promised dates the portal has seen; never the customer's "what changed", which is theirs."""
+    return order_history_context(history=order_promise_history(company=detail.order.company,
+                                                               number=detail.order.number))
 
 
 @require_POST
 @staff_permission("orders.purge_order_cache")
-def order_purge(request: HttpRequest, company: str, account: str, number: str) -> HttpResponse:
+def order_purge(request: SignedInRequest, company: str, account: str, number: str) -> HttpResponse:
     owner = _owner(company, account, number)
     order_cache_purge(company=owner.company, account=owner.account, number=number)
     messages.success(request, _("The cached copy is gone: the next lookup of this order reads F&O live."))
@@ -150,7 +153,7 @@ def order_purge(request: HttpRequest, company: str, account: str, number: str) -
 
 @require_safe
 @staff_permission(LOOKUP)
-def reference_lookup(request: HttpRequest) -> HttpResponse:
+def reference_lookup(request: SignedInRequest) -> HttpResponse:
     code = request.GET.get("code", "").strip().upper()
     if code:
         return redirect("staff:reference", code=code)
@@ -159,24 +162,18 @@ def reference_lookup(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @staff_permission(LOOKUP)
-def reference_replay(request: HttpRequest, code: str) -> HttpResponse:
+def reference_replay(request: SignedInRequest, code: str) -> HttpResponse:
     code = code.strip().upper()
     if len(code) > 9:
         raise Http404("not a reference code")
-    records = list(LookupAudit.objects.filter(reference=code).select_related("user", "snapshot").order_by("at"))
+    records = lookup_audits_for_reference(code=code)
     replays = []
     for record in records:
         replay: dict[str, Any] = {"record": record}
         snapshot = record.snapshot
         if snapshot is not None and record.as_of is not None:
-            shown = Lookup(value=None, taken_at=record.as_of.timestamp(), source=record.cache)
-            if snapshot.kind == "order":
-                detail = OrderDetail.from_rows(snapshot.rows)
-                replay.update(order_detail_context(Lookup(detail, shown.taken_at, shown.source)))
-            elif snapshot.kind == "list":
-                page = OrderPage.from_rows(snapshot.rows, total_count=None, page=1, page_size=len(snapshot.rows))
-                replay.update(page=page, lookup=shown,
-                              show_company=len({o.order.company for o in page.orders}) > 1)
+            replay.update(audit_replay(kind=snapshot.kind, rows=snapshot.rows,
+                                       as_of_timestamp=record.as_of.timestamp(), source=record.cache))
         replays.append(replay)
     lookup_record(request, channel="staff", kind="replay", outcome="ok" if records else "not_found",
                   status_code=200 if records else 404, query={"q": code})
@@ -186,20 +183,21 @@ def reference_replay(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_safe
 @staff_permission("orders.view_fno_health")
-def health(request: HttpRequest) -> HttpResponse:
+def health(request: SignedInRequest) -> HttpResponse:
     series = fno_minutes(minutes=60)
     charts = [
         (entity_set, sparkline_svg(points, label=_("%(set)s: calls per minute, failures in red, last hour")
                                    % {"set": entity_set}))
         for entity_set, points in series.items()
     ]
-    kind, token = d365.token_status()
+    link = fno_link_state()
+    token = link.token
     now = datetime.now(UTC).timestamp()
     return render(request, "orders/staff/health.html", {
         "stats": fno_window_stats(),
         "charts": charts,
-        "breaker": upstream.breaker_state(),
-        "token_kind": kind,
+        "breaker": link.breaker,
+        "token_kind": link.token_kind,
         "token": token,
         "token_expires_in": int(token.expires_at - now) if token.expires_at else None,
         "now": now,
@@ -209,7 +207,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_permission("orders.view_fno_health")
-def health_test(request: HttpRequest) -> HttpResponse:
+def health_test(request: SignedInRequest) -> HttpResponse:
     """The IT team's `fno_check` from the page: token, $metadata against what the portal reads, one read per entity
     set, companies, linked accounts. Bounded so the page answers within seconds even while F&O hangs."""
     report = fno_check_run(budget_seconds=HEALTH_CHECK_BUDGET_SECONDS, request_id=request.reference)
@@ -226,5 +224,5 @@ def health_test(request: HttpRequest) -> HttpResponse:
 HEALTH_CHECK_BUDGET_SECONDS = 12.0
 
 
-def _health_check_key(request: HttpRequest) -> str:
+def _health_check_key(request: SignedInRequest) -> str:
     return f"staff:fno-check:{request.user.pk}"

@@ -7,13 +7,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orders.models import ApiToken
+from orders.request_types import SignedInRequest
 from orders.services import TokenLimitReached, api_token_create, api_token_revoke
 
 EXPIRY_CHOICES = {"": None, "30": 30, "90": 90, "365": 365}
@@ -21,7 +22,7 @@ EXPIRY_CHOICES = {"": None, "30": 30, "90": 90, "365": 365}
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: SignedInRequest) -> HttpResponse:
     new_token = None
     error = ""
     if request.method == "POST":
@@ -52,7 +53,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: SignedInRequest, token_id: int) -> HttpResponse:
     token = ApiToken.objects.filter(user=request.user, pk=token_id).first()
     if token is None:
         raise Http404("no such token")

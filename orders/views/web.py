@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -11,18 +12,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from orders.accounts import customer_accounts
 from orders.audit import lookup_record
+from orders.cached_reads import Lookup
 from orders.exceptions import InvalidLookup, LookupBudgetExceeded, OrderNotFound, OrdersUnavailable
-from orders.selectors import (
-    OrderDetail,
-    customer_accounts,
-    order_filters_parse,
-    order_get_for_customer,
-    order_list_for_customer,
-    user_budget,
-)
-from orders.services import refresh_budget_take
-from orders.snapshots import Lookup
+from orders.forms import OrderFilterForm
+from orders.pages import budget_response, order_page_panels, unavailable_response
+from orders.presenters import order_detail_context, order_history_context
+from orders.request_types import SignedInRequest
+from orders.selectors import order_get_for_customer, order_list_for_customer, order_promise_history, user_budget
+from orders.services import order_seen_record, refresh_budget_take
 from orders.status import RULES
 
 
@@ -30,7 +29,7 @@ from orders.status import RULES
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("orders:list")
-    return render(request, "orders/web/home.html")
+    return render(request, "orders/web/home.html", {"guest_tracking": settings.GUEST_TRACKING})
 
 
 def _is_support_staff(request: HttpRequest) -> bool:
@@ -38,21 +37,7 @@ def _is_support_staff(request: HttpRequest) -> bool:
     return bool(request.user.is_staff) and request.user.has_perm("orders.lookup_any_order")
 
 
-def budget_response(request: HttpRequest, exc: LookupBudgetExceeded) -> HttpResponse:
-    seconds = max(1, math.ceil(exc.retry_after))
-    response = render(request, "orders/web/busy.html", {"retry_after": seconds}, status=429)
-    response["Retry-After"] = str(seconds)
-    return response
-
-
-def unavailable_response(request: HttpRequest, problem: OrdersUnavailable) -> HttpResponse:
-    response = render(request, "orders/web/unavailable.html", {"problem": problem}, status=problem.status_code)
-    if problem.retry_after is not None:
-        response["Retry-After"] = str(max(1, math.ceil(problem.retry_after)))
-    return response
-
-
-def _refresh_requested(request: HttpRequest) -> bool:
+def _refresh_requested(request: SignedInRequest) -> bool:
     if request.method != "POST":
         return False
     if refresh_budget_take(user_id=request.user.pk):
@@ -61,7 +46,7 @@ def _refresh_requested(request: HttpRequest) -> bool:
     return False
 
 
-def _after_refresh(request: HttpRequest, refresh: bool, lookup: Lookup, url: str) -> HttpResponse:
+def _after_refresh(request: HttpRequest, refresh: bool, lookup: Lookup[Any], url: str) -> HttpResponse:
     """Post/redirect/get: the page after a Refresh is an ordinary GET that finds the copy just read."""
     if refresh and lookup.source == "live":
         messages.success(request, _("Refreshed from our order system."))
@@ -70,10 +55,10 @@ def _after_refresh(request: HttpRequest, refresh: bool, lookup: Lookup, url: str
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def order_list(request: HttpRequest) -> HttpResponse:
-    audit = {"channel": "web", "kind": "list", "query": request.GET.dict()}
+def order_list(request: SignedInRequest) -> HttpResponse:
+    audit: dict[str, Any] = {"channel": "web", "kind": "list", "query": request.GET.dict()}
     try:
-        filters = order_filters_parse(request.GET.dict())
+        filters = OrderFilterForm(request.GET).filters()
     except InvalidLookup:
         lookup_record(request, outcome="invalid", status_code=400, **audit)
         return render(request, "400.html", {"message": _("That search can't be used.")}, status=400)
@@ -108,17 +93,17 @@ def order_list(request: HttpRequest) -> HttpResponse:
             "show_company": len({a.company for a in accounts}) > 1,
             "statuses": RULES,
             "query_without_page": params.urlencode(),
-            "is_filtered": bool(filters.q or filters.status or filters.date_from or filters.date_to),
+            "is_filtered": filters.narrowed,
         },
     )
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def order_detail(request: HttpRequest, company: str, number: str) -> HttpResponse:
+def order_detail(request: SignedInRequest, company: str, number: str) -> HttpResponse:
     accounts = customer_accounts(user=request.user)
     refresh = _refresh_requested(request)
-    audit = {"channel": "web", "kind": "order", "company": company, "order_number": number}
+    audit: dict[str, Any] = {"channel": "web", "kind": "order", "company": company, "order_number": number}
     try:
         lookup = order_get_for_customer(
             accounts=accounts, company=company, number=number, request_id=request.reference, refresh=refresh,
@@ -137,17 +122,13 @@ def order_detail(request: HttpRequest, company: str, number: str) -> HttpRespons
     lookup_record(request, outcome="stale" if lookup.stale else "ok", status_code=200, lookup=lookup, **audit)
     if request.method == "POST":
         return _after_refresh(request, refresh, lookup, request.path)
-    return render(request, "orders/web/detail.html", order_detail_context(lookup, refresh_url=request.path))
-
-
-def order_detail_context(lookup: Lookup[OrderDetail], *, refresh_url: str = "") -> dict:
-    """Shared with the staff views, which render the same customer template for the same order."""
     detail = lookup.value
-    return {
-        "lookup": lookup,
-        "detail": detail,
-        "order": detail.order,
-        "status": detail.status,
-        "timeline": detail.timeline,
-        "refresh_url": refresh_url,
-    }
+    context = order_detail_context(lookup, refresh_url=request.path)
+    context.update(order_history_context(
+        history=order_promise_history(company=detail.order.company, number=detail.order.number),
+        # A HEAD request shows nobody anything: it is not a look.
+        changes=order_seen_record(user_id=request.user.pk, detail=detail) if request.method == "GET" else None,
+    ))
+    context["panels"] = order_page_panels(request, detail)
+    return render(request, "orders/web/detail.html", context)
+

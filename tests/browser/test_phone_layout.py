@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from orders.guest_links import guest_link_token
 from orders.roles import AGENT
 from simulator.server import Simulator
 from tests.browser.conftest import assert_accessible
@@ -42,10 +43,17 @@ class PhonePage:
     chips: bool = True  # whether the page shows a status (a form page does not)
 
 
+def _guest_link(order: dict[str, str]) -> str:
+    """The bookmarkable link a guest gets after proving the order is theirs (/track/)."""
+    return "/track/order/?t=" + guest_link_token(company=order["company"], number=order["number"])
+
+
 PAGES = [
     PhonePage("list", "customer", "/orders/", screenshot=""),
     PhonePage("order", "customer", "/orders/{company}/{number}/", screenshot="#lines-h"),
     PhonePage("staff-order", "staff", "/staff/orders/{company}/{account}/{number}/"),
+    PhonePage("guest-track", None, "/track/", chips=False),
+    PhonePage("guest-order", None, _guest_link, screenshot=""),
 ]
 
 # Every chip, and whether it lies inside the screen and inside every box that clips it (a scroll area included).
@@ -96,6 +104,11 @@ def _viewer(kind: str | None) -> Any:
         agent.groups.add(Group.objects.get(name=AGENT))
         return agent
     return None
+
+
+@pytest.fixture(autouse=True)
+def _guest_tracking_on(settings) -> None:
+    settings.GUEST_TRACKING = True  # the guest pages are off by default
 
 
 @pytest.mark.parametrize("target", PAGES, ids=[p.name for p in PAGES])

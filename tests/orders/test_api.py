@@ -89,7 +89,7 @@ def test_revoked_and_expired_tokens_are_401(alice, fake_fno) -> None:
     expired, raw2 = api_token_create(user=alice, name="t", expires_at=timezone.now() + timedelta(seconds=60))
     assert _get("/api/v1/me", raw2).status_code == 200
     ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    from orders.selectors import api_token_forget
+    from orders.api_tokens import api_token_forget
 
     api_token_forget(token_hash=expired.token_hash)
     assert _get("/api/v1/me", raw2).status_code == 401

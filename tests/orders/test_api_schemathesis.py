@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from orders.openapi import openapi_document
 from orders.services import api_token_create
 from tests.factories import make_customer
+from webhooks import guard
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -33,14 +35,18 @@ def api_server(live_server, live_fno, settings):
     settings.API_RATE_LIMIT = None
     user = make_customer("mobile@example.com", "usmf:US-001", "demf:DE-001")
     _, _token["value"] = api_token_create(user=user, name="schemathesis")
+    guard.set_resolver(lambda host, port: ["93.184.215.14"])  # every webhook host name is public; no real DNS
     yield live_server.url
+    guard.set_resolver(None)
     _token.clear()
 
 
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case, api_server) -> None:
-    response = case.call_and_validate(base_url=api_server)
+    # Whether a webhook URL is accepted depends on the addresses it names, which no schema can say (400 is documented).
+    excluded = [positive_data_acceptance] if (case.method, case.path) == ("POST", "/api/v1/webhooks") else []
+    response = case.call_and_validate(base_url=api_server, excluded_checks=excluded)
     _statuses.append(response.status_code)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from orders import snapshots
-from orders.rate_limit import Rate, rate_take
-from orders.selectors import AccountRef, order_cache_key, order_get_for_customer
+from orders import cached_reads
+from orders.accounts import AccountRef
+from orders.resilience.rate_limit import Rate, rate_take
+from orders.selectors import order_cache_key, order_get_for_customer
 from orders.services import TokenLimitReached, api_token_create, order_cache_purge
 from tests.factories import make_customer, order_row, staff_client
 from tests.fakes import FakeFnO
@@ -104,7 +105,7 @@ def test_the_hot_copy_is_kept_under_the_key_it_was_found_under(fake_fno: FakeFnO
     accounts = (AccountRef("usmf", "US-001"), AccountRef("usmf", "US-002"))
     fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-002")]
     order_get_for_customer(accounts=accounts, company="usmf", number="000123", request_id="T")
-    snapshots.local_cache_clear()  # as in another worker: only the shared copy is there
+    cached_reads.local_cache_clear()  # as in another worker: only the shared copy is there
     order_get_for_customer(accounts=accounts, company="usmf", number="000123", request_id="T")
     reads = len(fake_fno.requests)
     order_cache_purge(company="usmf", account="US-002", number="000123")
@@ -112,7 +113,7 @@ def test_the_hot_copy_is_kept_under_the_key_it_was_found_under(fake_fno: FakeFnO
     lookup = order_get_for_customer(accounts=accounts, company="usmf", number="000123", request_id="T")
     assert lookup.source == "live"
     assert len(fake_fno.requests) > reads
-    assert order_cache_key(company="usmf", account="US-001", number="000123") not in snapshots._local._data
+    assert order_cache_key(company="usmf", account="US-001", number="000123") not in cached_reads._local._data
 
 
 def test_a_staff_member_without_accounts_lands_on_the_staff_lookup(db) -> None:

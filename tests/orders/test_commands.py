@@ -92,3 +92,11 @@ def test_seed_demo_customers_see_the_simulators_orders(live_fno) -> None:
     page = client.get("/orders/").content.decode()
     assert "/orders/usmf/" in page
     assert "/orders/demf/" in page
+
+
+def test_csv_import_reads_standard_input_for_a_dash() -> None:
+    out = io.StringIO()
+    csv_text = "email,password,accounts\na@example.com,,usmf:US-001\n"
+    call_command("import_customer_users", "-", stdin=io.StringIO(csv_text), stdout=out)
+    assert "1 created" in out.getvalue()
+    assert _links("a@example.com") == {"usmf:US-001"}

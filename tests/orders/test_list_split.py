@@ -15,13 +15,15 @@ import pytest
 from django.test import Client
 
 from orders import d365, list_reads
+from orders.accounts import AccountRef
+from orders.filters import OrderFilters
 from orders.logs import JsonFormatter
 from orders.odata.auth import StaticTokenProvider
 from orders.odata.client import Deadline, ODataClient, build_http_client
 from orders.odata.errors import UrlTooLong
 from orders.odata.query import Query, eq
 from orders.roles import AGENT
-from orders.selectors import AccountRef, OrderFilters, order_list_for_customer
+from orders.selectors import order_list_for_customer
 from orders.status import CODES, customer_status
 from simulator import data
 from simulator.server import Simulator

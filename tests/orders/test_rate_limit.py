@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orders import rate_limit
-from orders.rate_limit import Rate, rate_peek, rate_take
+from orders.resilience import rate_limit
+from orders.resilience.rate_limit import Rate, rate_peek, rate_take
 
 
 def test_the_limit_holds_within_a_window_and_says_how_long_to_wait() -> None:

@@ -10,11 +10,13 @@ import httpx
 import pytest
 from django.test import Client
 
-from orders import upstream
+from orders.accounts import AccountRef
 from orders.exceptions import OrdersUnavailable
+from orders.filters import OrderFilters
 from orders.odata.client import Deadline
-from orders.selectors import AccountRef, OrderFilters, order_get_for_customer, order_list_for_customer
-from orders.upstream import FlightAbandoned, single_flight
+from orders.resilience import breaker
+from orders.resilience.single_flight import FlightAbandoned, single_flight
+from orders.selectors import order_get_for_customer, order_list_for_customer
 from tests.factories import order_row
 from tests.fakes import FakeFnO
 
@@ -75,11 +77,10 @@ def test_waiting_for_a_leader_counts_against_the_deadline() -> None:
     leader = threading.Thread(target=lambda: single_flight("k", leader_fetch, deadline=Deadline(5),
                                                           landed=lambda: None))
     leader.start()
-    started.wait(2)
-    begun = time.monotonic()
+    assert started.wait(10)
     with pytest.raises(FlightAbandoned):
         single_flight("k", lambda: "mine", deadline=Deadline(0.3), landed=lambda: None)
-    assert time.monotonic() - begun < 0.6
+    assert leader.is_alive()  # gave up while the leader was still reading: the deadline, not the leader, ended it
     release.set()
     leader.join()
 
@@ -87,11 +88,18 @@ def test_waiting_for_a_leader_counts_against_the_deadline() -> None:
 def test_a_crashed_lock_holder_blocks_only_until_its_lock_expires() -> None:
     from django.core.cache import cache
 
-    cache.set("sf:k2", time.time(), timeout=1)  # a holder that died without releasing
-    begun = time.monotonic()
-    value = single_flight("k2", lambda: "fresh", deadline=Deadline(5), landed=lambda: None)
+    cache.set("sf:k2", "dead-holder", timeout=1)  # a holder that died without releasing
+    lock_when_fetching = []
+
+    def fetch() -> str:
+        lock_when_fetching.append(cache.get("sf:k2"))
+        return "fresh"
+
+    # Not FlightAbandoned: it did not wait out its deadline, only the dead holder's lock.
+    value = single_flight("k2", fetch, deadline=Deadline(30), landed=lambda: None)
     assert value == "fresh"
-    assert 0.5 < time.monotonic() - begun < 2.5
+    assert len(lock_when_fetching) == 1
+    assert lock_when_fetching[0] not in (None, "dead-holder")  # it read once the lock had expired and was its own
 
 
 def test_a_429_pauses_every_caller_for_retry_after(fake_fno: FakeFnO, settings) -> None:
@@ -101,17 +109,18 @@ def test_a_429_pauses_every_caller_for_retry_after(fake_fno: FakeFnO, settings) 
     fake_fno.script = [FakeFnO.respond(429, headers={"Retry-After": "30"})]
     with pytest.raises(OrdersUnavailable) as first:
         _get_order()
-    # The header's own 429, or (the documents are read in parallel) the back-off it just started: 30 s either way.
-    assert 29 < first.value.retry_after <= 30
+    # The header's own 429, or (the documents are read in parallel) the back-off it just started: 30 s either way,
+    # less what a loaded machine took since (never as little as the 10 s default).
+    assert 20 < first.value.retry_after <= 30
     calls = len(fake_fno.requests)
     began = time.monotonic()
     with pytest.raises(OrdersUnavailable) as second:
         order_list_for_customer(accounts=ALICE, filters=OrderFilters(q="other"), request_id="R2")
-    assert time.monotonic() - began < 0.1  # no waiting
+    assert time.monotonic() - began < 10  # answered at once: it did not sit out the 30 s back-off
     assert second.value.kind == "throttled"
-    assert 28 <= second.value.retry_after <= 30
+    assert 20 < second.value.retry_after <= 30
     assert len(fake_fno.requests) == calls  # F&O was not called again
-    assert upstream.breaker_state().backoff_for > 28
+    assert breaker.breaker_state().backoff_for > 20
 
 
 def test_during_back_off_a_stale_copy_is_served(fake_fno: FakeFnO, settings) -> None:
@@ -128,31 +137,59 @@ def test_during_back_off_a_stale_copy_is_served(fake_fno: FakeFnO, settings) -> 
 
 
 def test_back_off_without_retry_after_uses_the_default(fake_fno: FakeFnO, settings) -> None:
-    settings.D365_THROTTLE_DEFAULT_SECONDS = 7
+    settings.D365_THROTTLE_DEFAULT_SECONDS = 70
     fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
     fake_fno.script = [FakeFnO.respond(429)]
     with pytest.raises(OrdersUnavailable):
         _get_order()
-    assert 6 < upstream.breaker_state().backoff_for <= 7
+    assert 60 < breaker.breaker_state().backoff_for <= 70
 
 
-def test_breaker_opens_after_repeated_failures_then_probes_once_and_closes(fake_fno, settings) -> None:
+class _Clock:
+    """The breaker's clock, moved forward by hand: a cool-down passes without the test sleeping through it."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.ahead
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead
+
+
+@pytest.fixture
+def clock(monkeypatch) -> _Clock:
+    fake = _Clock()
+    monkeypatch.setattr(breaker, "time", fake)
+    return fake
+
+
+def _wait_until(condition, seconds: float = 30.0) -> bool:
+    """Poll `condition` until it holds; False after `seconds` (only a broken rule takes that long)."""
+    until = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > until:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_breaker_opens_after_repeated_failures_then_probes_once_and_closes(fake_fno, settings, clock) -> None:
     settings.D365_BREAKER_FAILURES = 3
-    settings.D365_BREAKER_COOLDOWN_SECONDS = 0.5
+    settings.D365_BREAKER_COOLDOWN_SECONDS = 30
     fake_fno.script = [FakeFnO.respond(500)] * 3
     for i in range(3):
         with pytest.raises(OrdersUnavailable):
             order_list_for_customer(accounts=ALICE, filters=OrderFilters(q=f"q{i}"), request_id="R")
-    assert upstream.breaker_state().state == "open"
+    assert breaker.breaker_state().state == "open"
     calls = len(fake_fno.requests)
-    began = time.monotonic()
     with pytest.raises(OrdersUnavailable) as rejected:
         _get_order()
-    assert time.monotonic() - began < 0.05
-    assert rejected.value.retry_after is not None
-    assert len(fake_fno.requests) == calls
-    time.sleep(0.6)
-    assert upstream.breaker_state().state == "half_open"
+    assert 0 < rejected.value.retry_after <= 30
+    assert len(fake_fno.requests) == calls  # turned away without a call (and without waiting for the cool-down)
+    clock.ahead += 31
+    assert breaker.breaker_state().state == "half_open"
 
     # Half-open: of many concurrent callers, exactly one reaches F&O.
     gate = threading.Event()
@@ -165,25 +202,28 @@ def test_breaker_opens_after_repeated_failures_then_probes_once_and_closes(fake_
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = [pool.submit(order_list_for_customer, accounts=ALICE, filters=OrderFilters(q=f"p{i}"),
                                request_id="R") for i in range(8)]
-        time.sleep(0.3)
+        # The probe is held at F&O while the seven others are turned away.
+        probing = _wait_until(lambda: len(fake_fno.requests) == calls + 1 and sum(f.done() for f in futures) == 7)
         gate.set()
+    assert probing
     outcomes = [f.exception() for f in futures]
     assert len(fake_fno.requests) == calls + 1
     assert sum(e is None for e in outcomes) == 1
-    assert upstream.breaker_state().state == "closed"
+    assert breaker.breaker_state().state == "closed"
 
 
-def test_a_failed_probe_reopens_the_breaker(fake_fno, settings) -> None:
+def test_a_failed_probe_reopens_the_breaker(fake_fno, settings, clock) -> None:
     settings.D365_DOCUMENTS_IN_PARALLEL = False
     settings.D365_BREAKER_FAILURES = 1
-    settings.D365_BREAKER_COOLDOWN_SECONDS = 0.3
+    settings.D365_BREAKER_COOLDOWN_SECONDS = 30
     fake_fno.script = [FakeFnO.respond(500)] * 2
     with pytest.raises(OrdersUnavailable):
         _get_order()
-    time.sleep(0.4)
+    clock.ahead += 31
+    assert breaker.breaker_state().state == "half_open"
     with pytest.raises(OrdersUnavailable):
         _get_order()  # the probe, which fails
-    assert upstream.breaker_state().state == "open"
+    assert breaker.breaker_state().state == "open"
 
 
 def test_breaker_ignores_what_is_not_an_outage(fake_fno, settings) -> None:
@@ -192,7 +232,7 @@ def test_breaker_ignores_what_is_not_an_outage(fake_fno, settings) -> None:
     fake_fno.script = [FakeFnO.respond(400, {"error": {"code": "", "message": "bad"}})]
     with pytest.raises(OrdersUnavailable):
         _get_order()
-    assert upstream.breaker_state().state == "closed"
+    assert breaker.breaker_state().state == "closed"
 
 
 @pytest.mark.integration
@@ -200,14 +240,19 @@ def test_a_hung_f_and_o_costs_one_budget_even_with_parallel_reads(live_fno, sett
     from orders import d365
     from orders.odata.auth import StaticTokenProvider
 
-    settings.D365_TIMEOUT_SECONDS = 0.6
+    budget = settings.D365_TIMEOUT_SECONDS = 2.0
     d365.set_odata_client(d365.build_odata_client(tokens=StaticTokenProvider()))
     live_fno.set_faults(hang=True)
     began = time.monotonic()
     with pytest.raises(OrdersUnavailable) as caught:
         order_get_for_customer(accounts=ALICE, company="usmf", number="001001", request_id="R")
-    assert time.monotonic() - began < 0.6 + 0.15
+    # Under two budgets: a second one is what the rule forbids, and a whole budget of slack is what a loaded
+    # 2-core machine needs (the tight figures are `make bench`'s).
+    assert time.monotonic() - began < 2 * budget
     assert caught.value.kind == "timeout"
+    sent = [r["entity_set"] for r in live_fno.requests()]
+    assert "SalesOrderHeadersV2" in sent
+    assert len(sent) == len(set(sent))  # each read sent once, side by side: none retried after the budget ran out
 
 
 @pytest.mark.integration
@@ -215,15 +260,16 @@ def test_a_lookup_never_waits_longer_than_the_budget(live_fno, settings) -> None
     from orders import d365
     from orders.odata.auth import StaticTokenProvider
 
-    settings.D365_TIMEOUT_SECONDS = 0.6
+    budget = settings.D365_TIMEOUT_SECONDS = 0.6
     settings.D365_DOCUMENTS_IN_PARALLEL = False  # two round trips: each fits the budget, together they do not
     d365.set_odata_client(d365.build_odata_client(tokens=StaticTokenProvider()))
     live_fno.set_faults(latency=0.4)
     began = time.monotonic()
+    # The timeout is the proof: had the second round trip been given a budget of its own, the lookup would succeed.
     with pytest.raises(OrdersUnavailable) as caught:
         order_get_for_customer(accounts=ALICE, company="usmf", number="001001", request_id="R")
-    assert time.monotonic() - began < 0.6 + 0.15
     assert caught.value.kind == "timeout"
+    assert time.monotonic() - began < 10 * budget  # and no hang
 
 
 def test_no_retry_when_too_little_time_remains(fake_fno, settings) -> None:

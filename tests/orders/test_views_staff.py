@@ -138,7 +138,7 @@ def test_replay_of_an_outage_and_of_an_api_call(agent, alice, alice_client, fake
     assert "F&O unavailable" in page
     assert "throttled" in page
     assert "HTTP 503" in page
-    from orders.upstream import breaker_reset
+    from orders.resilience.breaker import breaker_reset
 
     breaker_reset()
     fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]

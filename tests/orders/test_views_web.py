@@ -266,7 +266,7 @@ def test_each_failure_kind_has_its_status_page_and_retry_after(
     # The order exists: whichever of the detail's parallel calls meets the fault, the lookup fails with it.
     fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
     for url in ("/orders/", "/orders/usmf/000123/"):
-        from orders.upstream import breaker_reset
+        from orders.resilience.breaker import breaker_reset
 
         breaker_reset()
         fake_fno.script = list(script)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -53,7 +53,7 @@ class Command(BaseCommand):
         links = ", ".join(str(a) for a in sorted(accounts)) or "no new accounts"
         self.stdout.write(f"{'created' if created else 'updated'} {user.username}: {links}")
 
-    def _read_password(self, stdin: Any) -> str:
+    def _read_password(self, stdin: TextIO) -> str:
         if stdin.isatty():
             first = getpass.getpass("Password: ")
             if first != getpass.getpass("Password (again): "):

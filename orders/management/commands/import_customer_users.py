@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -14,13 +15,14 @@ class Command(BaseCommand):
         "Create or update many customer users from a CSV with the columns email, password (may be empty) and "
         "accounts (COMPANY:ACCOUNT, several separated by spaces or semicolons). All rows or none are applied."
     )
+    stealth_options = ("stdin",)  # call_command(..., stdin=io.StringIO("...")) in tests, as createsuperuser does
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("csv_path", help="path to the CSV file, or - for standard input")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["csv_path"]
-        handle = self.stdin if path == "-" else open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
+        handle = (options.get("stdin") or sys.stdin) if path == "-" else open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115
         with handle:
             rows = list(csv.DictReader(handle))
         missing = {"email", "accounts"} - set(rows[0] if rows else {})

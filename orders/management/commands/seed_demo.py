@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from orders.selectors import AccountRef
+from orders.accounts import AccountRef
 from orders.services import customer_user_upsert
 
 # Accounts that exist in the simulator's demo data (simulator/data.py).

@@ -24,7 +24,6 @@ from tests.fakes import AUTHORITY, FakeIdentityProvider
 pytestmark = pytest.mark.integration
 
 TIMEOUT = 1.0
-MARGIN = 0.5
 EVIL = "x' or OrderingCustomerAccountNumber ne 'y"
 
 
@@ -50,7 +49,8 @@ def _timed_read(client: ODataClient):
         client.get_page(_orders(), deadline=Deadline(TIMEOUT), request_id="REFSIM")
     finally:
         elapsed = time.monotonic() - started
-        assert elapsed < TIMEOUT + MARGIN, f"took {elapsed:.2f}s"
+        # Only catches a hang: the typed error proves the deadline (without it a slow body trickles in, late but whole).
+        assert elapsed < TIMEOUT * 10, f"took {elapsed:.2f}s"
 
 
 def test_reads_real_rows(simulator: Simulator) -> None:

@@ -1,11 +1,12 @@
-"""Reads for the staff health page: F&O latency and error rates per entity set, from the recorded calls."""
+"""F&O call statistics for the staff health page: latency percentiles and error, timeout and 429 rates per entity
+set, and calls per minute, from the calls the audit recorded (orders.models.FnoCall)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMinute
 
 from orders.models import FnoCall
@@ -37,11 +38,12 @@ class MinutePoint:
     max_ms: int
 
 
-def _percentile(rows, fraction: float, count: int) -> int | None:
+def _percentile(rows: QuerySet[FnoCall], fraction: float, count: int) -> int | None:
     if not count:
         return None
     offset = min(count - 1, int(fraction * count))
-    return rows.order_by("latency_ms").values_list("latency_ms", flat=True)[offset]
+    latency: int = rows.order_by("latency_ms").values_list("latency_ms", flat=True)[offset]
+    return latency
 
 
 def fno_window_stats(*, now: datetime | None = None) -> list[WindowStats]:
@@ -100,29 +102,3 @@ def fno_minutes(*, minutes: int = 60, now: datetime | None = None) -> dict[str, 
             for i in range(minutes)
         ]
     return filled
-
-
-def sparkline_svg(points: list[MinutePoint], *, label: str, width: int = 360, height: int = 60) -> str:
-    """Calls per minute as bars (failures in red), drawn as inline SVG: no script, no CDN, fits the CSP."""
-    from django.utils.html import escape
-
-    label = escape(label)
-    peak = max((p.calls for p in points), default=0) or 1
-    bar = width / max(1, len(points))
-    parts = [
-        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{label}"><title>{label}</title>'
-    ]
-    for i, point in enumerate(points):
-        ok = point.calls - point.failures
-        ok_h = height * ok / peak
-        fail_h = height * point.failures / peak
-        x = i * bar
-        if ok_h:
-            parts.append(f'<rect x="{x:.1f}" y="{height - ok_h:.1f}" width="{bar * 0.8:.1f}" height="{ok_h:.1f}" '
-                         f'fill="#1a7f37"/>')
-        if fail_h:
-            parts.append(f'<rect x="{x:.1f}" y="{height - ok_h - fail_h:.1f}" width="{bar * 0.8:.1f}" '
-                         f'height="{fail_h:.1f}" fill="#b42318"/>')
-    parts.append(f'<line x1="0" y1="{height - 0.5}" x2="{width}" y2="{height - 0.5}" stroke="#d0d7de"/></svg>')
-    return "".join(parts)

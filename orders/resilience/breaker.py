@@ -1,29 +1,24 @@
-"""Protecting F&O and our users from each other: shared back-off, circuit breaker, single-flight.
+"""The shared back-off F&O asks for (429 with Retry-After) and the circuit breaker (repeated timeouts or 5xx).
 
-All state lives in the Django cache, so with Redis every process and instance shares it; with the local-memory
-cache it holds within one process. Each piece is small on purpose: we found no maintained breaker library that
-keeps its state in a shared cache *and* lets exactly one probe through when half-open (pybreaker's Redis storage
-lets every concurrent caller through), so this is kept small and tested instead.
+The OData client consults `UpstreamGuard` before and after every HTTP exchange. The state lives in the Django
+cache, so with Redis every process and instance shares it. Small on purpose: we found no maintained breaker library
+that keeps its state in a shared cache *and* lets exactly one probe through when half-open (pybreaker's Redis
+storage lets every concurrent caller through), so this is kept small and tested instead.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
-from orders.odata.client import Deadline
 from orders.odata.errors import CircuitOpen, ODataError, ServerError, Throttled, TransportFailed
 
-logger = logging.getLogger("orders.upstream")
-T = TypeVar("T")
+logger = logging.getLogger("orders.resilience")
 
 BACKOFF_KEY = "fno:backoff-until"
 OPEN_KEY = "fno:breaker:open-until"
@@ -42,11 +37,11 @@ def _counts_against_breaker(error: ODataError) -> bool:
 # therefore honoured here within that interval; one started here, at once.
 STATE_SECONDS = 0.2
 _state_lock = threading.Lock()
-_state: tuple[float, dict] = (0.0, {})
+_state: tuple[float, dict[str, float]] = (0.0, {})
 _probing = threading.local()
 
 
-def _shared_state() -> dict:
+def _shared_state() -> dict[str, float]:
     global _state
     read_at, state = _state
     if time.monotonic() - read_at < STATE_SECONDS:
@@ -175,97 +170,3 @@ def breaker_state() -> BreakerState:
 def breaker_reset() -> None:
     cache.delete_many([OPEN_KEY, PROBE_KEY, BACKOFF_KEY])
     state_forget()
-
-
-# Single-flight -------------------------------------------------------------------------------------------------
-
-
-class _Flight:
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-
-_flights: dict[str, _Flight] = {}
-_flights_lock = threading.Lock()
-_POLL_SECONDS = 0.01
-
-
-class FlightAbandoned(TransportFailed):
-    """Waited for another caller's read of the same thing until the deadline ran out."""
-
-
-def single_flight(
-    key: str,
-    fetch: Callable[[], T],
-    *,
-    deadline: Deadline,
-    landed: Callable[[], T | None],
-) -> T:
-    """Run `fetch` once for everyone who wants `key` at the same time.
-
-    Threads of this process wait for one local leader. Across processes a short-lived lock in the cache elects one
-    leader; the others poll `landed()` (the shared cache) for its result. A crashed holder's lock expires with
-    the deadline, so it blocks nobody for longer than that.
-    """
-    with _flights_lock:
-        flight = _flights.get(key)
-        leader = flight is None
-        if leader:
-            flight = _flights[key] = _Flight()
-    assert flight is not None
-    if not leader:
-        if not flight.done.wait(max(0.0, deadline.remaining())):
-            raise FlightAbandoned("deadline spent waiting for another read of the same data", timed_out=True)
-        if flight.error is not None:
-            raise flight.error
-        return flight.result
-    try:
-        flight.result = _cross_process(key, fetch, deadline=deadline, landed=landed)
-        return flight.result
-    except BaseException as exc:
-        flight.error = exc
-        raise
-    finally:
-        with _flights_lock:
-            _flights.pop(key, None)
-        flight.done.set()
-
-
-def _cross_process(key: str, fetch: Callable[[], T], *, deadline: Deadline, landed: Callable[[], T | None]) -> T:
-    lock_key = f"sf:{key}"
-    lock_seconds = max(1, int(deadline.remaining()) + 1)
-    # A token of our own: if the cache answered our add too slowly to say yes, we still know the lock is ours.
-    token = f"{os.getpid()}:{threading.get_ident()}:{time.monotonic_ns()}"
-    while True:
-        if cache.add(lock_key, token, timeout=lock_seconds) or cache.get(lock_key) == token:
-            try:
-                # The previous holder may have stored its copy just before we got the lock.
-                result = landed()
-                return result if result is not None else fetch()
-            finally:
-                cache.delete(lock_key)
-        # Another process is reading it: wait for its copy to land, or for its lock to go.
-        pause = _POLL_SECONDS
-        while cache.get(lock_key) is not None:
-            result = landed()
-            if result is not None:
-                return result
-            if deadline.remaining() <= pause:
-                raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
-            time.sleep(pause)
-            pause = min(pause * 1.5, 0.1)  # many waiters must not swamp the cache or the leader's CPU
-        result = landed()
-        if result is not None:
-            return result
-        error = cache.get(f"sf-error:{key}")
-        if isinstance(error, ODataError):
-            raise error  # the leader failed a moment ago; don't stampede F&O with the same request
-        if deadline.expired:
-            raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
-
-
-def flight_failed(key: str, error: ODataError) -> None:
-    """Tell other processes' waiters that the leader's read failed, so they don't all retry at once."""
-    cache.set(f"sf-error:{key}", error, timeout=2)

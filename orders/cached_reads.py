@@ -1,7 +1,9 @@
-"""Short-lived copies of what F&O answered: fresh for ORDERS_CACHE_SECONDS, shown as stale up to ORDERS_STALE_SECONDS.
+"""Cached reads: short-lived copies of what F&O answered, fresh for ORDERS_CACHE_SECONDS, shown as stale (with
+their age) up to ORDERS_STALE_SECONDS when F&O fails.
 
 Every key names the company and customer account it belongs to (see selectors), so a copy can only be read back by
 a lookup for that same account. A small per-process layer holds hot copies for a second, keyed the same way.
+(Not to be confused with the audit's `LookupSnapshot`: the record of what one request was shown.)
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
 from orders import metrics
 from orders.exceptions import LookupBudgetExceeded, OrdersUnavailable
-from orders.local_cache import LocalCache
+from orders.local_cache import LocalCache, local_caches_clear
 from orders.odata.client import Deadline
 from orders.odata.errors import (
     AuthenticationFailed,
@@ -28,8 +30,8 @@ from orders.odata.errors import (
     TransportFailed,
     UpstreamUnavailable,
 )
-from orders.rate_limit import Rate, rate_peek, rate_take
-from orders.upstream import flight_failed, single_flight
+from orders.resilience.budget import lookup_budget_check
+from orders.resilience.single_flight import flight_failed, single_flight
 
 T = TypeVar("T")
 
@@ -38,7 +40,7 @@ _local = LocalCache(max_entries=5_000, ttl=1.0)
 
 
 @dataclass(frozen=True)
-class Snapshot(Generic[T]):
+class CachedCopy(Generic[T]):
     value: T
     taken_at: float
 
@@ -79,32 +81,23 @@ def unavailable_from(exc: ODataError) -> OrdersUnavailable:
     return OrdersUnavailable("bad_answer", detail=str(exc))
 
 
-def snapshot_put(key: str, value: object) -> Snapshot:
-    snapshot = Snapshot(value=value, taken_at=time.time())
-    cache.set(key, snapshot, timeout=max(settings.ORDERS_STALE_SECONDS, settings.ORDERS_CACHE_SECONDS))
-    _local.set(key, snapshot, ttl=settings.ORDERS_CACHE_SECONDS)
-    return snapshot
+def copy_put(key: str, value: T) -> CachedCopy[T]:
+    copy = CachedCopy(value=value, taken_at=time.time())
+    cache.set(key, copy, timeout=max(settings.ORDERS_STALE_SECONDS, settings.ORDERS_CACHE_SECONDS))
+    _local.set(key, copy, ttl=settings.ORDERS_CACHE_SECONDS)
+    return copy
 
 
-def snapshot_delete(*keys: str) -> None:
+def copy_delete(*keys: str) -> None:
     cache.delete_many(list(keys))
     _local.delete(*keys)
 
 
-def snapshot_newest(keys: tuple[str, ...]) -> tuple[str, Snapshot] | None:
+def copy_newest(keys: tuple[str, ...]) -> tuple[str, CachedCopy[Any]] | None:
     """The youngest copy under any of `keys`, with the key it was found under."""
     found = cache.get_many(list(keys))
-    snapshots = [(k, s) for k in keys if isinstance(s := found.get(k), Snapshot)]
-    return max(snapshots, key=lambda pair: pair[1].taken_at) if snapshots else None
-
-
-def lookup_budget_check(budget: str, *, take: bool) -> None:
-    """Refuse when `budget` (a user's ORDERS_USER_BUDGET) is used up; with `take`, also charge one F&O read."""
-    key, rate = f"budget:{budget}", Rate.of(settings.ORDERS_USER_BUDGET)
-    wait = rate_take(key, rate) if take else rate_peek(key, rate)
-    if wait is not None:
-        metrics.cache_event("over_budget")
-        raise LookupBudgetExceeded(retry_after=wait, budget=budget)
+    copies = [(k, c) for k in keys if isinstance(c := found.get(k), CachedCopy)]
+    return max(copies, key=lambda pair: pair[1].taken_at) if copies else None
 
 
 def read_through(
@@ -135,12 +128,12 @@ def read_through(
             if hot is not None and time.time() - hot.taken_at < fresh_for:
                 metrics.cache_event("hit")
                 return Lookup(hot.value, hot.taken_at, "cache")
-    found_key, snapshot = snapshot_newest(keys) or ("", None)
-    if snapshot and not refresh and time.time() - snapshot.taken_at < fresh_for:
+    found_key, copy = copy_newest(keys) or ("", None)
+    if copy and not refresh and time.time() - copy.taken_at < fresh_for:
         # Hot under the key it was found under: the owner's, which need not be the first asked for.
-        _local.set(found_key, snapshot, ttl=fresh_for - (time.time() - snapshot.taken_at))
+        _local.set(found_key, copy, ttl=fresh_for - (time.time() - copy.taken_at))
         metrics.cache_event("hit")
-        return Lookup(snapshot.value, snapshot.taken_at, "cache")
+        return Lookup(copy.value, copy.taken_at, "cache")
     metrics.cache_event("miss")
     if on_miss is not None:
         on_miss()
@@ -149,7 +142,7 @@ def read_through(
     # Hashed: a customer with many accounts in one company has many keys, and cache keys stay short.
     flight_key = hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]
 
-    def lead() -> Snapshot:
+    def lead() -> CachedCopy[T]:
         if budget is not None:
             # Only the request that reads F&O pays: the others waiting on the same read cost F&O nothing.
             lookup_budget_check(budget, take=True)
@@ -158,10 +151,10 @@ def read_through(
         except ODataError as exc:
             flight_failed(flight_key, exc)
             raise
-        return snapshot_put(store_key(value), value)
+        return copy_put(store_key(value), value)
 
-    def landed() -> Snapshot | None:
-        found = snapshot_newest(keys)
+    def landed() -> CachedCopy[T] | None:
+        found = copy_newest(keys)
         return found[1] if found is not None and found[1].taken_at >= checked_at else None
 
     try:
@@ -174,12 +167,14 @@ def read_through(
             fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)
     except ODataError as exc:
         problem = unavailable_from(exc)
-        if snapshot and time.time() - snapshot.taken_at < settings.ORDERS_STALE_SECONDS:
+        if copy and time.time() - copy.taken_at < settings.ORDERS_STALE_SECONDS:
             metrics.cache_event("stale")
-            return Lookup(snapshot.value, snapshot.taken_at, "stale", problem)
+            return Lookup(copy.value, copy.taken_at, "stale", problem)
         raise problem from exc
     return Lookup(fresh.value, fresh.taken_at, "live")
 
 
 def local_cache_clear() -> None:
-    _local.clear()
+    """Forget this process's hot copies and every other per-process memo (orders.local_cache), as a fresh worker
+    starts: only the shared cache is left."""
+    local_caches_clear()

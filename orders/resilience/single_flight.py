@@ -1,0 +1,112 @@
+"""Single-flight: one F&O read for everyone who wants the same thing at the same moment.
+
+Threads of one process wait for a local leader; across processes a short-lived lock in the shared cache elects
+one leader, and the others wait for its copy to land in the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, cast
+
+from django.core.cache import cache
+
+from orders.odata.client import Deadline
+from orders.odata.errors import ODataError, TransportFailed
+
+T = TypeVar("T")
+
+
+class _Flight(Generic[T]):
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+
+# Each key's flight carries the result type of the read that started it.
+_flights: dict[str, _Flight[Any]] = {}
+_flights_lock = threading.Lock()
+_POLL_SECONDS = 0.01
+
+
+class FlightAbandoned(TransportFailed):
+    """Waited for another caller's read of the same thing until the deadline ran out."""
+
+
+def single_flight(
+    key: str,
+    fetch: Callable[[], T],
+    *,
+    deadline: Deadline,
+    landed: Callable[[], T | None],
+) -> T:
+    """Run `fetch` once for everyone who wants `key` at the same time.
+
+    Threads of this process wait for one local leader. Across processes a short-lived lock in the cache elects one
+    leader; the others poll `landed()` (the shared cache) for its result. A crashed holder's lock expires with
+    the deadline, so it blocks nobody for longer than that.
+    """
+    with _flights_lock:
+        found: _Flight[T] | None = _flights.get(key)
+        leader = found is None
+        flight: _Flight[T] = _Flight() if found is None else found
+        if leader:
+            _flights[key] = flight
+    if not leader:
+        if not flight.done.wait(max(0.0, deadline.remaining())):
+            raise FlightAbandoned("deadline spent waiting for another read of the same data", timed_out=True)
+        if flight.error is not None:
+            raise flight.error
+        return cast(T, flight.result)  # set before `done` whenever there is no error: the leader's fetch returned it
+    try:
+        result = flight.result = _cross_process(key, fetch, deadline=deadline, landed=landed)
+        return result
+    except BaseException as exc:
+        flight.error = exc
+        raise
+    finally:
+        with _flights_lock:
+            _flights.pop(key, None)
+        flight.done.set()
+
+
+def _cross_process(key: str, fetch: Callable[[], T], *, deadline: Deadline, landed: Callable[[], T | None]) -> T:
+    lock_key = f"sf:{key}"
+    lock_seconds = max(1, int(deadline.remaining()) + 1)
+    # A token of our own: if the cache answered our add too slowly to say yes, we still know the lock is ours.
+    token = f"{os.getpid()}:{threading.get_ident()}:{time.monotonic_ns()}"
+    while True:
+        if cache.add(lock_key, token, timeout=lock_seconds) or cache.get(lock_key) == token:
+            try:
+                # The previous holder may have stored its copy just before we got the lock.
+                result = landed()
+                return result if result is not None else fetch()
+            finally:
+                cache.delete(lock_key)
+        # Another process is reading it: wait for its copy to land, or for its lock to go.
+        pause = _POLL_SECONDS
+        while cache.get(lock_key) is not None:
+            result = landed()
+            if result is not None:
+                return result
+            if deadline.remaining() <= pause:
+                raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.1)  # many waiters must not swamp the cache or the leader's CPU
+        result = landed()
+        if result is not None:
+            return result
+        error = cache.get(f"sf-error:{key}")
+        if isinstance(error, ODataError):
+            raise error  # the leader failed a moment ago; don't stampede F&O with the same request
+        if deadline.expired:
+            raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
+
+
+def flight_failed(key: str, error: ODataError) -> None:
+    """Tell other processes' waiters that the leader's read failed, so they don't all retry at once."""
+    cache.set(f"sf-error:{key}", error, timeout=2)
