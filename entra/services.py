@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,6 +38,10 @@ class IdentityTaken(Exception):
     """The identity is already linked to another portal user."""
 
 
+class StaffNotAllowed(Exception):
+    """Staff and superuser accounts sign in with their password only: no Microsoft account is linked to them."""
+
+
 class InvitationUnusable(Exception):
     """The invitation was used, has expired, was replaced by a newer one, or its user is deactivated."""
 
@@ -45,7 +51,10 @@ class InvitationRefused(ValueError):
 
 
 def identity_link(*, user: User, identity: Identity) -> EntraIdentity:
-    """Link the identity to the user; linking it again to the same user changes nothing."""
+    """Link the identity to the user, and e-mail them that it now signs them in; linking it again to the same user
+    changes nothing. Never for staff: a link outlives a stolen session and is lasting access to the admin."""
+    if user.is_staff or user.is_superuser:
+        raise StaffNotAllowed(user.get_username())
     if not tenant_allowed(tenant_id=identity.tenant_id):
         raise TenantNotAllowed(identity.tenant_id)
     try:
@@ -61,7 +70,38 @@ def identity_link(*, user: User, identity: Identity) -> EntraIdentity:
     if created:
         logger.info("entra.identity.linked", extra={"event": "entra.identity.linked", "user_id": user.pk,
                                                     "tenant": identity.tenant_id})
+        # After the commit: a link rolled back (an invitation spent twice) was never made.
+        transaction.on_commit(partial(identity_linked_notify, identity_id=link.pk))
     return link
+
+
+def identity_linked_notify(*, identity_id: int) -> bool:
+    """E-mail the user (text and HTML, in their language) that this Microsoft account now signs them in, and what to
+    do if it was not them. Whoever linked it may hold their session or password: the mailbox is how they find out.
+    A mail server that fails is logged, not raised: the link is made, and the page must not say otherwise."""
+    link = EntraIdentity.objects.select_related("user").filter(pk=identity_id).first()
+    if link is None or not link.user.email:
+        return False
+    base_url = settings.PORTAL_BASE_URL
+    context = {
+        "user": link.user, "account": str(link), "linked_at": link.created_at,
+        "identities_link": f"{base_url}{reverse('entra:identities')}",
+        "reset_link": f"{base_url}{reverse('password_reset')}",
+    }
+    with translation.override(user_language(user_id=link.user_id) or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string("entra/email/linked_subject.txt", context).split())
+        text = render_to_string("entra/email/linked.txt", context)
+        html = render_to_string("entra/email/linked.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[link.user.email])
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.error("entra.identity.notice_failed", extra={"event": "entra.identity.notice_failed",
+                                                            "user_id": link.user_id, "error": type(exc).__name__})
+        return False
+    logger.info("entra.identity.notice_sent", extra={"event": "entra.identity.notice_sent", "user_id": link.user_id})
+    return True
 
 
 def identity_remove(*, user: User, identity_id: int) -> bool:
@@ -75,9 +115,18 @@ def identity_used(*, identity: Identity) -> None:
     )
 
 
+def identities_end(*, user_id: int, reason: str) -> int:
+    """Remove every Microsoft account linked to the user (a new password: the account may have been taken back)."""
+    removed, _ = EntraIdentity.objects.filter(user_id=user_id).delete()
+    if removed:
+        logger.info("entra.identities.removed", extra={"event": "entra.identities.removed", "user_id": user_id,
+                                                       "reason": reason, "count": removed})
+    return removed
+
+
 def user_entra_end(*, user_id: int) -> None:
     """A deactivated user's Microsoft sign-ins end: links removed, open invitations void."""
-    EntraIdentity.objects.filter(user_id=user_id).delete()
+    identities_end(user_id=user_id, reason="deactivated")
     EntraInvitation.objects.filter(user_id=user_id, used_at__isnull=True, expires_at__gt=timezone.now()).update(
         expires_at=timezone.now()
     )

@@ -1,4 +1,5 @@
-"""Deactivating a user ends their Microsoft sign-ins; the staff roles get this app's permissions."""
+"""Deactivating a user, or a new password (changed or reset), ends their Microsoft sign-ins; the staff roles get
+this app's permissions."""
 
 from __future__ import annotations
 
@@ -7,26 +8,37 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_save
 
-from .services import user_entra_end
+from orders.revocation import password_replaced
 
-_FLAG = "_entra_deactivated"
+from .services import identities_end, user_entra_end
+
+_DEACTIVATED = "_entra_deactivated"
+_NEW_PASSWORD = "_entra_new_password"  # noqa: S105  (the name of a flag on the instance, not a password)
 
 
 def _user_before_save(sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
-    if raw or instance.pk is None or instance.is_active:
+    if raw or instance.pk is None:
         return
-    if update_fields is not None and "is_active" not in update_fields:
+    if update_fields is not None and not {"is_active", "password"} & set(update_fields):
+        return  # e.g. last_login on every sign-in: nothing to compare
+    old = sender._base_manager.filter(pk=instance.pk).values("is_active", "password").first()
+    if old is None:
         return
-    was_active = sender._base_manager.filter(pk=instance.pk).values_list("is_active", flat=True).first()
-    setattr(instance, _FLAG, bool(was_active))
+    setattr(instance, _DEACTIVATED, bool(old["is_active"]) and not instance.is_active)
+    # The same rule as the API tokens' revocation (orders.revocation): a password reset is how an account is taken
+    # back, so a Microsoft account linked by whoever held it before must not keep signing them in.
+    setattr(instance, _NEW_PASSWORD, password_replaced(old_hash=old["password"], user=instance))
 
 
 def _user_after_save(sender: Any, instance: Any, **kwargs: Any) -> None:
     # QuerySet.update() (the admin's bulk deactivation) sends no signal: the sign-in refuses inactive users anyway
     # (entra.selectors.signin_decision), this removes the links for good.
-    if getattr(instance, _FLAG, False):
-        setattr(instance, _FLAG, False)
+    if getattr(instance, _DEACTIVATED, False):
+        setattr(instance, _DEACTIVATED, False)
         user_entra_end(user_id=instance.pk)
+    if getattr(instance, _NEW_PASSWORD, False):
+        setattr(instance, _NEW_PASSWORD, False)
+        identities_end(user_id=instance.pk, reason="password")
 
 
 def signals_connect() -> None:

@@ -4,6 +4,7 @@ invitation). The flow waits in the session and is taken out of it by the first a
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import services
 from .errors import FlowRejected, IdentityProviderUnavailable, TokenRejected
+from .forms import LinkConfirmForm
 from .oidc import Identity
 from .provider import entra_client, entra_configured
 from .selectors import REFUSED_TENANT, identities_for_user, identity_user, invitation_usable, signin_decision
@@ -31,6 +33,8 @@ logger = logging.getLogger("entra")
 SESSION_FLOW = "entra_flow"
 SESSION_INVITATION = "entra_invitation"
 PURPOSE_SIGNIN, PURPOSE_LINK, PURPOSE_INVITATION = "signin", "link", "invitation"
+# A link must be finished this soon after the password was typed again for it.
+LINK_CONFIRM_SECONDS = 600
 
 # What each refusal page says: (title, text, offer another Microsoft account).
 PAGES = {
@@ -56,6 +60,15 @@ PAGES = {
                                 "Ask us for a new one."), False),
     "locked_out": (gettext_lazy("Too many failed sign-ins"),
                    gettext_lazy("Signing in is paused for a while. Please try again later."), False),
+    "staff": (gettext_lazy("Not for staff accounts"),
+              gettext_lazy("Staff accounts sign in with their password only; no Microsoft account can be linked to "
+                           "them."), False),
+    "invitation_only": (gettext_lazy("Ask us for an invitation"),
+                        gettext_lazy("Your account has no password to confirm the link with. We can e-mail you an "
+                                     "invitation to sign in with Microsoft instead."), False),
+    "link_expired": (gettext_lazy("Link not completed"),
+                     gettext_lazy("Signing in with Microsoft took too long after you confirmed your password. Please "
+                                  "start again."), False),
 }
 
 
@@ -115,7 +128,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         logger.warning("entra.unavailable", extra={"event": "entra.unavailable", "error": str(exc)})
         return _page(request, "unavailable", status=503)
     if pending.get("purpose") == PURPOSE_LINK:
-        return _finish_link(request, identity, user_id=pending.get("user"))
+        return _finish_link(request, identity, user_id=pending.get("user"), confirmed_at=pending.get("confirmed_at"))
     if pending.get("purpose") == PURPOSE_INVITATION:
         return _finish_invitation(request, identity, invitation_id=pending.get("invitation"))
     return _finish_signin(request, identity, next_url=str(pending.get("next") or ""))
@@ -142,13 +155,27 @@ def _finish_signin(request: HttpRequest, identity: Identity, *, next_url: str) -
     return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
-def _finish_link(request: HttpRequest, identity: Identity, *, user_id: Any) -> HttpResponse:
+def _link_refusal(user: User) -> str:
+    """Why this user may not link a Microsoft account themselves ("" when they may): staff never (a link outlives a
+    stolen session), and a user without a password to confirm it with only by an invitation."""
+    if user.is_staff or user.is_superuser:
+        return "staff"
+    if not user.has_usable_password():
+        return "invitation_only"
+    return ""
+
+
+def _finish_link(request: HttpRequest, identity: Identity, *, user_id: Any, confirmed_at: Any) -> HttpResponse:
     user = request.user
-    if not user.is_authenticated or user.pk != user_id:
+    if not isinstance(user, User) or user.pk != user_id:
         logger.warning("entra.rejected", extra={"event": "entra.rejected", "reason": "link for another session"})
         return _page(request, "rejected", status=400)
+    if not isinstance(confirmed_at, int) or time.time() - confirmed_at > LINK_CONFIRM_SECONDS:
+        return _page(request, "link_expired", status=400)
     try:
         services.identity_link(user=user, identity=identity)
+    except services.StaffNotAllowed:
+        return _page(request, "staff", status=403)
     except services.TenantNotAllowed:
         return _page(request, "tenant", status=403)
     except services.IdentityTaken:
@@ -163,6 +190,8 @@ def _finish_invitation(request: HttpRequest, identity: Identity, *, invitation_i
         services.invitation_accept(invitation_id=int(invitation_id), identity=identity)
     except (TypeError, ValueError, services.InvitationUnusable):
         return _page(request, "invitation", status=410)
+    except services.StaffNotAllowed:
+        return _page(request, "staff", status=403)
     except services.TenantNotAllowed:
         return _page(request, "tenant", status=403)
     except services.IdentityTaken:
@@ -195,10 +224,19 @@ def invitation(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def identities(request: HttpRequest) -> HttpResponse:
+    """The user's Microsoft accounts, and linking one more: only after typing their password again (a session left
+    signed in is not enough), never for staff, and for a user without a password only by invitation."""
     _configured()
+    user = _signed_in(request)
+    refusal = _link_refusal(user)
+    form = LinkConfirmForm(request.POST if request.method == "POST" else None, request=request, user=user)
     if request.method == "POST":
-        return _start(request, purpose=PURPOSE_LINK, user=request.user.pk)
-    return render(request, "entra/identities.html", {"identities": identities_for_user(user=_signed_in(request))})
+        if refusal:
+            return _page(request, refusal, status=403)
+        if form.is_valid():
+            return _start(request, purpose=PURPOSE_LINK, user=user.pk, confirmed_at=int(time.time()))
+    context = {"identities": identities_for_user(user=user), "form": form, "refusal": refusal}
+    return render(request, "entra/identities.html", context)
 
 
 @login_required

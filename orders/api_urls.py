@@ -5,7 +5,6 @@ from orders.views import api
 app_name = "api"
 
 urlpatterns = [
-    path("openapi.json", api.openapi, name="openapi"),
     path("me", api.me, name="me"),
     path("orders", api.order_list, name="order-list"),
     re_path(r"^orders/(?P<company>[^/]+)/(?P<number>.+)$", api.order_detail, name="order-detail"),

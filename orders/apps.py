@@ -9,8 +9,10 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, signin  # noqa: F401  (register the deploy checks and the sign-in failure count)
+        from .accounts import accounts_connect
         from .revocation import revocation_connect
         from .roles import roles_sync
 
         post_migrate.connect(roles_sync, sender=self)
         revocation_connect()
+        accounts_connect()

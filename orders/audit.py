@@ -44,6 +44,7 @@ logger = logging.getLogger("orders.audit")
 _Item = tuple[str, Any, Any]
 _STOP: _Item = ("stop", None, None)
 EXIT_FLUSH_SECONDS = 5.0  # well inside gunicorn's graceful_timeout
+_BATCH, _BATCH_SECONDS = 500, 0.5  # records written together, at the latest this long after the first
 
 _payloads: ObjectMemo[tuple[str, str]] = ObjectMemo()
 _calls: contextvars.ContextVar[list[CallRecord] | None] = contextvars.ContextVar("fno_calls", default=None)
@@ -147,6 +148,7 @@ class _Writer:
         self._lock = threading.Lock()
         self._last_prune = 0.0
         self._pending: list[_Item] = []
+        self._hurry = threading.Event()  # set by flush() and close(): write what is queued now
 
     def _write_pending(self) -> None:
         with self._lock:
@@ -183,10 +185,14 @@ class _Writer:
         try:
             while True:
                 items = [self._queue.get()]
-                deadline = time.monotonic() + 0.5
-                while items[-1] is not _STOP and len(items) < 500 and time.monotonic() < deadline:
+                # Then the rest of the batch window in one wait, not a wake-up for every record that arrives: under
+                # load the thread wakes twice a second instead of once per request.
+                if items[-1] is not _STOP and self._queue.qsize() < _BATCH - 1:
+                    self._hurry.wait(_BATCH_SECONDS)
+                self._hurry.clear()
+                while items[-1] is not _STOP and len(items) < _BATCH:
                     try:
-                        items.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                        items.append(self._queue.get_nowait())
                     except queue.Empty:
                         break
                 records = [item for item in items if item is not _STOP]
@@ -211,6 +217,7 @@ class _Writer:
         self._write_pending()
         until = None if timeout is None else time.monotonic() + timeout
         while True:
+            self._hurry.set()
             with self._queue.all_tasks_done:
                 if not self._queue.unfinished_tasks:
                     return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -30,7 +30,7 @@ from orders.odata.errors import (
     TransportFailed,
     UpstreamUnavailable,
 )
-from orders.resilience.budget import lookup_budget_check
+from orders.resilience.budget import lookup_budget_check, lookup_budget_keys
 from orders.resilience.single_flight import flight_failed, single_flight
 
 T = TypeVar("T")
@@ -95,7 +95,10 @@ def copy_delete(*keys: str) -> None:
 
 def copy_newest(keys: tuple[str, ...]) -> tuple[str, CachedCopy[Any]] | None:
     """The youngest copy under any of `keys`, with the key it was found under."""
-    found = cache.get_many(list(keys))
+    return _newest(keys, cache.get_many(list(keys)))
+
+
+def _newest(keys: tuple[str, ...], found: Mapping[str, Any]) -> tuple[str, CachedCopy[Any]] | None:
     copies = [(k, c) for k in keys if isinstance(c := found.get(k), CachedCopy)]
     return max(copies, key=lambda pair: pair[1].taken_at) if copies else None
 
@@ -108,7 +111,8 @@ def read_through(
     deadline: Deadline,
     refresh: bool = False,
     budget: str | None = None,
-    on_miss: Callable[[], None] | None = None,
+    on_miss: Callable[[Mapping[str, Any]], None] | None = None,
+    miss_keys: tuple[str, ...] = (),
 ) -> Lookup[T]:
     """Serve a fresh copy, else read live (once, for everyone asking at the same moment); on failure fall back to a
     copy young enough to show.
@@ -116,7 +120,8 @@ def read_through(
     `keys` are where a copy may be (an order is stored under its owner's account, and a user may have several
     accounts in one company); `store_key` names where a live answer goes. A live read is charged to `budget`.
     `on_miss` runs when no fresh copy answers, before anything is charged or read: it may raise to answer without
-    F&O (a remembered "not found"), and costs the cached path nothing.
+    F&O (a remembered "not found"), and costs the cached path nothing. It gets the values under `miss_keys`, read
+    in the same round trip as the copies (and the budget's counters), so a miss asks the cache once.
     """
     fresh_for = settings.ORDERS_CACHE_SECONDS
     # A copy stored after this moment answers this lookup, even one another process stored while we waited for
@@ -128,17 +133,20 @@ def read_through(
             if hot is not None and time.time() - hot.taken_at < fresh_for:
                 metrics.cache_event("hit")
                 return Lookup(hot.value, hot.taken_at, "cache")
-    found_key, copy = copy_newest(keys) or ("", None)
+    peek_keys = (*miss_keys, *(lookup_budget_keys(budget) if budget is not None else ()))
+    found = cache.get_many([*keys, *peek_keys])
+    found_key, copy = _newest(keys, found) or ("", None)
     if copy and not refresh and time.time() - copy.taken_at < fresh_for:
         # Hot under the key it was found under: the owner's, which need not be the first asked for.
         _local.set(found_key, copy, ttl=fresh_for - (time.time() - copy.taken_at))
         metrics.cache_event("hit")
         return Lookup(copy.value, copy.taken_at, "cache")
     metrics.cache_event("miss")
+    peeked = {key: found.get(key) for key in peek_keys}
     if on_miss is not None:
-        on_miss()
+        on_miss(peeked)
     if budget is not None:
-        lookup_budget_check(budget, take=False)
+        lookup_budget_check(budget, take=False, peeked=peeked)
     # Hashed: a customer with many accounts in one company has many keys, and cache keys stay short.
     flight_key = hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]
 

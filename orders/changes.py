@@ -15,7 +15,8 @@ from typing import Any, TypedDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from orders.records import Invoice, SalesOrder
+from orders.documents import Invoice
+from orders.records import SalesOrder
 from orders.shipments import Shipment
 from orders.status import RULES_BY_CODE, customer_status
 

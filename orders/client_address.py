@@ -9,6 +9,7 @@ settings; this module only asks axes, so the two can never disagree.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Any
 
@@ -35,6 +36,27 @@ def client_address(request: HttpRequest) -> str:
             cached = _from_headers(tuple(request.META.get(name) for name in headers))
         setattr(request, _ATTRIBUTE, cached)
     return cached
+
+
+# An IPv6 customer line or server gets a /64 (often a /56 or /48) to pick addresses from at will.
+IPV6_NETWORK_BITS = 64
+
+
+@lru_cache(maxsize=4096)
+def address_network(address: str) -> str:
+    """What a limit per client address counts under: an IPv4 address itself, an IPv6 address's /64. Counting each
+    IPv6 address alone would give whoever holds one /64 2^64 fresh allowances. Text that is no address stays as it
+    is (a test without REMOTE_ADDR: "")."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        host_bits = 128 - IPV6_NETWORK_BITS
+        return str(ipaddress.IPv6Network(((int(ip) >> host_bits) << host_bits, IPV6_NETWORK_BITS)))
+    return str(ip)
 
 
 # The address is a function of the headers axes is told to read (and of the settings above), so each process works

@@ -28,10 +28,16 @@ class OrdersUnavailable(Exception):
 class LookupBudgetExceeded(Exception):
     """This user has asked for more orders than the cache could answer, too fast: F&O is shared by every customer."""
 
-    def __init__(self, *, retry_after: float, budget: str = "") -> None:
+    def __init__(self, *, retry_after: float, budget: str = "", shared: bool = False) -> None:
         super().__init__(f"lookup budget used up; retry in {retry_after:.0f} s")
         self.retry_after = retry_after
         self.budget = budget
+        # The budget every guest shares (GUEST_TRACKING_READS_PER_MINUTE) is used up, not this guest's own.
+        self.shared = shared
+
+
+class LimitsUnavailable(Exception):
+    """A limit that must hold could not be counted (the shared cache is down): refused rather than let through."""
 
 
 class GuestLinkInvalid(Exception):

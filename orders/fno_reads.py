@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from django.conf import settings
 
-from orders import records
+from orders import documents, records
 
 
 class Kind(StrEnum):
@@ -98,12 +98,13 @@ class EntityRead:
 
 
 def _record_fields(*names: str) -> tuple[str, ...] | None:
-    """The fields of the first record class of these names in orders/records.py: records are renamed and added
-    while the registry stays the same."""
+    """The fields of the first record class of these names in orders/records.py or documents.py: records are renamed
+    and added while the registry stays the same."""
     for candidate in names:
-        fields = getattr(getattr(records, candidate, None), "FIELDS", None)
-        if fields is not None:
-            return tuple(fields)
+        for module in (records, documents):
+            fields = getattr(getattr(module, candidate, None), "FIELDS", None)
+            if fields is not None:
+                return tuple(fields)
     return None
 
 
@@ -127,7 +128,7 @@ def portal_reads() -> tuple[EntityRead, ...]:
     journal_lines = _record_fields("PackingSlipLine")
     if journal_lines is not None:
         reads.append(EntityRead("D365_ENTITY_PACKING_SLIP_LINES", "packing slip lines", journal_lines))
-    reads.append(EntityRead("D365_ENTITY_INVOICES", "invoices", tuple(records.Invoice.FIELDS)))
+    reads.append(EntityRead("D365_ENTITY_INVOICES", "invoices", tuple(documents.Invoice.FIELDS)))
     reads.append(EntityRead("D365_ENTITY_CUSTOMERS", "customers (to check account links)",
                             tuple(records.Customer.FIELDS)))
     return tuple(reads)

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -118,11 +117,11 @@ def order_seen_compare(*, user_id: int, company: str, number: str, state: State)
     seen = OrderSeen.objects.filter(user_id=user_id, company=company, number=number).first()
     now = timezone.now()
     if seen is None:
-        try:
-            with transaction.atomic():
-                OrderSeen.objects.create(user_id=user_id, company=company, number=number, state=state, seen_at=now)
-        except IntegrityError:
-            return None  # the same user's other tab recorded it a moment ago
+        # One INSERT ... ON CONFLICT DO NOTHING: if the same user's other tab recorded it a moment ago, that stands.
+        OrderSeen.objects.bulk_create(
+            [OrderSeen(user_id=user_id, company=company, number=number, state=state, seen_at=now)],
+            ignore_conflicts=True,
+        )
         _seen_states.set(key, state)
         return None
     if seen.state == state:

@@ -6,6 +6,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from orders.log_paths import path_for_log
+
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
@@ -21,8 +23,13 @@ class JsonFormatter(logging.Formatter):
         request = entry.get("request")
         if request is not None and hasattr(request, "path"):
             # django.request attaches the request, whose repr holds the query string: search text and other
-            # customer input stay out of the logs. Method and path are enough to find the line.
-            entry["request"] = f"{getattr(request, 'method', '')} {str(request.path)[:200]}"
+            # customer input stay out of the logs. Method and path are enough to find the line. Its message
+            # ("Method Not Allowed (PUT): /watches/stop/<token>/") holds the path too: a token in it goes as well.
+            path = str(request.path)
+            logged = path_for_log(path, getattr(request, "resolver_match", None))
+            entry["request"] = f"{getattr(request, 'method', '')} {logged[:200]}"
+            if logged != path:
+                entry["message"] = str(entry["message"]).replace(path, logged)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from orders.cached_reads import Lookup
 from orders.changes import Change, changes_display
+from orders.documents import Invoice, PackingSlip, PackingSlipLine, PackingSlipTracking
 from orders.history import PromiseHistory, promise_history_text
-from orders.records import Invoice, OrderLine, PackingSlip, PackingSlipLine, PackingSlipTracking, SalesOrder
+from orders.records import OrderLine, SalesOrder
 from orders.shipments import Deliveries, LineProgress, Shipment, Tracking, deliveries_from
 from orders.status import CustomerStatus, customer_status
 from orders.timeline import Step, order_timeline

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import is_password_usable
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
@@ -60,12 +61,16 @@ def _user_before_save(sender: Any, instance: Any, raw: bool = False, update_fiel
     if old is None:
         return
     deactivated = old["is_active"] and not instance.is_active
-    # A new hash is a new password only when set_password ran (or the password was made unusable): Django rehashes
-    # on sign-in when its hasher's work factor grows, and that must revoke nothing.
-    new_password = old["password"] != instance.password and (
-        instance._password is not None or not is_password_usable(instance.password)
+    setattr(instance, _FLAG, deactivated or password_replaced(old_hash=old["password"], user=instance))
+
+
+def password_replaced(*, old_hash: str, user: AbstractBaseUser) -> bool:
+    """Whether the user about to be saved has a new password (changed, reset, or made unusable) compared with the
+    hash stored before. A new hash is a new password only when set_password ran (or the password was made
+    unusable): Django rehashes on sign-in when its hasher's work factor grows, and that must revoke nothing."""
+    return old_hash != user.password and (
+        getattr(user, "_password", None) is not None or not is_password_usable(user.password)
     )
-    setattr(instance, _FLAG, deactivated or new_password)
 
 
 def _user_after_save(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:

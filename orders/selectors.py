@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from django.core.cache import cache
 
 from orders.accounts import AccountRef, accounts_own
 from orders.cached_reads import Lookup, copy_put, read_through, unavailable_from
+from orders.client_address import address_network
 from orders.exceptions import InvalidLookup, OrderNotFound
 from orders.filters import SEARCH_MAX, OrderFilters, company_valid, guest_fact_valid, order_number_valid
 from orders.history import PromiseHistory, promise_dates_record, promise_history
@@ -28,8 +29,11 @@ from orders.odata.errors import ODataError
 from orders.presenters import OrderDetail, OrderPage
 from orders.reads import guest, order_detail, order_list, search, watched
 from orders.records import OrderOwner, SalesOrder
+from orders.resilience.budget import GUEST_BUDGET_PREFIX
 
-_CACHE_VERSION = "v3"  # v3: copies of orders.presenters' values (v2: shipments from the packing slip journal)
+# v4: the documents' records moved to orders.documents (copies are pickled: a copy names its classes' modules);
+# v3: copies of orders.presenters' values; v2: shipments from the packing slip journal.
+_CACHE_VERSION = "v4"
 
 
 def _deadline() -> Deadline:
@@ -94,8 +98,8 @@ def order_get_for_customer(
     keys = tuple(order_cache_key(company=company, account=a.account, number=number) for a in own)
     not_found_key = _not_found_key(budget, company, number) if budget is not None else None
 
-    def remembered_not_found() -> None:
-        if not_found_key is not None and not refresh and cache.get(not_found_key):
+    def remembered_not_found(peeked: Mapping[str, object]) -> None:
+        if not_found_key is not None and not refresh and peeked.get(not_found_key):
             raise OrderNotFound(number)
 
     def fetch(deadline: Deadline) -> OrderDetail:
@@ -114,6 +118,7 @@ def order_get_for_customer(
             deadline=_deadline(),
             budget=budget,
             on_miss=remembered_not_found,
+            miss_keys=(not_found_key,) if not_found_key is not None else (),
         )
     except OrderNotFound:
         if not_found_key is not None and settings.ORDERS_NOT_FOUND_SECONDS > 0:
@@ -157,8 +162,9 @@ def order_promise_history(*, company: str, number: str) -> PromiseHistory:
 
 
 def guest_budget(*, address: str) -> str:
-    """The budget of F&O reads (ORDERS_USER_BUDGET) of everyone tracking orders as a guest from one address."""
-    return f"guest:{address}"
+    """The budget of F&O reads (ORDERS_USER_BUDGET) of everyone tracking orders as a guest from one address (an
+    IPv6 address by its /64); charged to the budget all guests share too (orders.resilience.budget)."""
+    return f"{GUEST_BUDGET_PREFIX}{address_network(address)}"
 
 
 def _guest_owner(owners: tuple[OrderOwner, ...], number: str) -> OrderOwner:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -15,12 +16,15 @@ from django.utils import timezone
 
 from orders.accounts import AccountRef
 from orders.api_tokens import api_token_forget, hash_token
-from orders.changes import Change, order_state
+from orders.changes import Change, State, order_state
+from orders.client_address import address_network
 from orders.history import order_seen_compare
+from orders.memo import ObjectMemo
 from orders.models import ACCOUNT_PATTERN, COMPANY_PATTERN, ApiToken, CustomerAccountLink
 from orders.presenters import OrderDetail
 from orders.resilience.rate_limit import Rate, rate_take
 from orders.selectors import order_cache_key
+from orders.signals import api_token_revoked
 
 
 def account_ref_parse(text: str) -> AccountRef:
@@ -77,19 +81,34 @@ def refresh_budget_take(*, user_id: int) -> bool:
     return rate_take(f"refresh:{user_id}", Rate.of(settings.ORDERS_REFRESH_RATE)) is None
 
 
-def guest_try_take(*, address: str, number: str) -> float | None:
-    """Count one guest tracking try, right or wrong, against its client address's limit and then its order number's
-    (GUEST_TRACKING_TRIES_PER_ADDRESS, _PER_ORDER). None when allowed, else the seconds until it may try again.
+def guest_try_take(*, address: str, number: str, fact: str = "") -> float | None:
+    """Count one guest tracking try, right or wrong, against its client address's limit (an IPv6 address by its
+    /64), then its postal code's or reference's, then its order number's (GUEST_TRACKING_TRIES_PER_ADDRESS,
+    _PER_FACT, _PER_ORDER). None when allowed, else the seconds until it may try again.
 
     Counted before the lookup, atomically in the shared cache: concurrent tries cannot slip past the limit while
-    their reads are under way. An address past its limit no longer counts against the number, so one address
-    cannot use up an order's tries."""
-    wait = rate_take(f"guest:address:{address}", Rate.of(settings.GUEST_TRACKING_TRIES_PER_ADDRESS))
+    their reads are under way. A try refused by one limit is not counted by the next, so one address cannot use up
+    a fact's or an order's tries. When the cache cannot count, LimitsUnavailable: without its limits guest tracking
+    would be an oracle, so it is refused rather than let through."""
+    wait = rate_take(f"guest:address:{address_network(address)}", Rate.of(settings.GUEST_TRACKING_TRIES_PER_ADDRESS),
+                     fail_closed=True)
     if wait is not None:
         return wait
+    # Per fact: a business's delivery postal code is its warehouse's public address, and order numbers are
+    # sequential, so "that postal code, every number" must run out long before the numbers do.
+    normalised = "".join(unicodedata.normalize("NFKC", fact).casefold().split())
+    if normalised:
+        wait = rate_take(f"guest:fact:{_digest(normalised)}", Rate.of(settings.GUEST_TRACKING_TRIES_PER_FACT),
+                         fail_closed=True)
+        if wait is not None:
+            return wait
     # Hashed: the number is the guest's input, whatever its length, and F&O compares it without regard to case.
-    digest = hashlib.sha256(number.strip().casefold().encode()).hexdigest()[:32]
-    return rate_take(f"guest:order:{digest}", Rate.of(settings.GUEST_TRACKING_TRIES_PER_ORDER))
+    return rate_take(f"guest:order:{_digest(number.strip().casefold())}",
+                     Rate.of(settings.GUEST_TRACKING_TRIES_PER_ORDER), fail_closed=True)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class TokenLimitReached(Exception):
@@ -116,8 +135,10 @@ def api_token_create(
 
 def api_token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            api_token_revoked.send(sender=ApiToken, token_id=token.pk, user_id=token.user_id)
     api_token_forget(token_hash=token.token_hash)
 
 
@@ -132,5 +153,10 @@ def order_seen_record(*, user_id: int, detail: OrderDetail) -> list[Change] | No
     """What changed in this order since this user last saw it, and remember what they see now. None on their first
     view, [] when nothing changed."""
     order = detail.order
-    state = order_state(order=order, shipments=detail.shipments, invoices=detail.invoices)
+    # Worked out once per cached copy, like its JSON body: every reader of the copy is shown the same state.
+    state = _states.get(detail, None, lambda: order_state(order=order, shipments=detail.shipments,
+                                                          invoices=detail.invoices))
     return order_seen_compare(user_id=user_id, company=order.company, number=order.number, state=state)
+
+
+_states: ObjectMemo[State] = ObjectMemo()

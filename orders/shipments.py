@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from orders.records import OrderLine, PackingSlip, PackingSlipLine, PackingSlipTracking
+from orders.documents import PackingSlip, PackingSlipLine, PackingSlipTracking
+from orders.records import OrderLine
 
 # F&O's SalesStatus on a line: Delivered and Invoiced mean nothing more will ship (a cancelled remainder included);
 # Canceled means nothing will.

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from orders.client_address import client_address
+from orders.client_address import address_network, client_address
 from orders.resilience.rate_limit import Rate, rate_peek, rate_take
 
 logger = logging.getLogger("orders.signin")
@@ -32,7 +32,8 @@ def address_failure_rate() -> Rate | None:
 
 
 def _key(address: str) -> str:
-    return f"signin:address:{address}"
+    # An IPv6 address counts by its /64: whoever holds one could otherwise fail from 2^64 fresh addresses.
+    return f"signin:address:{address_network(address)}"
 
 
 def _lockout_page(request: HttpRequest, credentials: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from orders.records import Invoice, SalesOrder
+from orders.documents import Invoice
+from orders.records import SalesOrder
 from orders.shipments import Shipment
 from orders.status import CustomerStatus
 

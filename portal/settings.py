@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import dj_database_url
 import django_stubs_ext
 
 from portal import __version__
@@ -85,38 +84,8 @@ TEMPLATES = [
     },
 ]
 
-if not env_str("DATABASE_URL"):
-    (BASE_DIR / "var").mkdir(exist_ok=True)
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A dead database must fail a request (and /readyz) quickly, not hang it.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portal"),
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": 0.5,
-                "SOCKET_TIMEOUT": 0.5,
-                # A cache outage must not become a portal outage: reads miss, writes are dropped.
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# The database and the cache ---------------------------------------------------------------------
+from portal.settings_stores import *  # noqa: E402, F403
 
 # cached_db, plus a record of which user holds which session, so that revoking a user ends every session of theirs.
 SESSION_ENGINE = "orders.session_store"
@@ -131,6 +100,8 @@ CACHALOT_UNCACHABLE_TABLES = frozenset({
     "webhooks_webhookendpoint", "webhooks_webhookdelivery", "webhooks_webhookattempt",
     "languages_languagepreference",
 })
+# A query on those tables is refused before cachalot compiles it for a key it would never use.
+CACHALOT_QUERY_KEYGEN = "portal.query_cache.query_cache_key"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -217,51 +188,8 @@ STORAGES = {
     },
 }
 
-# Security ------------------------------------------------------------------------------------
-# The portal normally runs behind a load balancer that ends TLS and says so in X-Forwarded-Proto.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("DJANGO_HSTS_SECONDS", 31_536_000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = True  # no script reads it: the portal has no JavaScript
-SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SAMESITE = "Lax"
-# Signed-in sessions end after this many seconds without a request.
-SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 2 * 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = False  # renewed every few minutes instead: orders.middleware.SessionIdleMiddleware
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
-CSRF_FAILURE_VIEW = "orders.views.errors.csrf_failure"
-SILENCED_SYSTEM_CHECKS = [
-    # security.W008 (SECURE_SSL_REDIRECT off): TLS ends at the load balancer, which redirects; health checks
-    # and local runs use plain http. Set DJANGO_SECURE_SSL_REDIRECT=true when the portal faces browsers directly.
-    "security.W008",
-    # security.W021 (HSTS preload off): joining the browsers' preload list commits the whole domain to https for
-    # months and is hard to undo; the IT team opts in with DJANGO_HSTS_PRELOAD=true.
-    "security.W021",
-]
-
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'none'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'none'"],
-    }
-}
+# Security: HSTS, cookies, sessions, CSRF, headers and the Content-Security-Policy ----------------
+from portal.settings_security import *  # noqa: E402, F403
 
 # Sign in with Microsoft (entra/) -------------------------------------------------------------
 # On when a client id and a secret or certificate are set. The authority's host decides how MSAL reaches it: a
@@ -281,9 +209,13 @@ ENTRA_INVITATION_DAYS = env_int("ENTRA_INVITATION_DAYS", 7)
 ENTRA_CA_BUNDLE = env_str("REQUESTS_CA_BUNDLE") or env_str("SSL_CERT_FILE")
 if ENTRA_CLIENT_ID:
     # The sign-in forms post to this portal, which redirects to the identity provider: browsers hold a form's
-    # redirects to form-action too.
+    # redirects to form-action too. A new policy, not the imported one changed: that one is shared by every import.
     _entra_origin = "{0.scheme}://{0.netloc}".format(urlsplit(ENTRA_AUTHORITY))
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(_entra_origin)
+    from portal.settings_security import CONTENT_SECURITY_POLICY as _security_policy
+
+    _directives = _security_policy["DIRECTIVES"]
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": {**_directives, "form-action": [*_directives["form-action"],
+                                                                             _entra_origin]}}
 
 # F&O: every D365_* setting ---------------------------------------------------------------------
 from portal.settings_d365 import *  # noqa: E402, F403
@@ -302,6 +234,10 @@ ORDERS_REFRESH_RATE = env_rate("ORDERS_REFRESH_RATE", "6/m")
 GUEST_TRACKING = env_bool("GUEST_TRACKING", False)
 GUEST_TRACKING_TRIES_PER_ADDRESS = env_rate("GUEST_TRACKING_TRIES_PER_ADDRESS", "5/h")
 GUEST_TRACKING_TRIES_PER_ORDER = env_rate("GUEST_TRACKING_TRIES_PER_ORDER", "5/h")
+# ...per postal code or reference typed, across all order numbers: one known postal code cannot walk the numbers.
+GUEST_TRACKING_TRIES_PER_FACT = env_rate("GUEST_TRACKING_TRIES_PER_FACT", "20/h")
+# F&O reads for guests, all of them together, per minute (0: no cap): F&O's patience is kept for customers.
+GUEST_TRACKING_READS_PER_MINUTE = env_int("GUEST_TRACKING_READS_PER_MINUTE", 60)
 GUEST_LINK_DAYS = env_int("GUEST_LINK_DAYS", 30)
 
 # Watched orders (python manage.py watch_orders): each is re-read from F&O at most this often.
@@ -322,12 +258,18 @@ API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10)
 # http and private, loopback and link-local addresses, which are otherwise refused (no SSRF).
 WEBHOOKS_PER_USER = env_int("WEBHOOKS_PER_USER", 5)
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# A webhook's host name must resolve within this, at registration and before each delivery (the system resolver's own
+# wait is far longer): otherwise registering answers "try again" and the delivery is retried later.
+WEBHOOKS_DNS_TIMEOUT_SECONDS = env_float("WEBHOOKS_DNS_TIMEOUT_SECONDS", 3.0)
+# A slow receiver must not hold up the watcher: each pass sends from WEBHOOKS_SENDERS threads, starts no send after
+# WEBHOOKS_PASS_SECONDS, and skips an endpoint for the rest of the pass once its sends took longer than
+# WEBHOOKS_ENDPOINT_PASS_SECONDS in all.
+WEBHOOKS_SENDERS = env_int("WEBHOOKS_SENDERS", 4)
+WEBHOOKS_PASS_SECONDS = env_float("WEBHOOKS_PASS_SECONDS", 30.0)
+WEBHOOKS_ENDPOINT_PASS_SECONDS = env_float("WEBHOOKS_ENDPOINT_PASS_SECONDS", 10.0)
 
 # Logging: one JSON object per line, secrets never logged.
 from portal.settings_logging import LOGGING as LOGGING  # noqa: E402
-
-# A fixed-body view for `make bench` to measure the stack's ceiling; never on in production.
-BENCH_CEILING_VIEW = env_bool("PORTAL_BENCH_CEILING", False)
 
 # /metrics answers only to `Authorization: Bearer <METRICS_TOKEN>`; unset, it answers nobody.
 METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from orders.views import health
+from portal import openapi
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("accounts/microsoft/", include("entra.urls")),
     path("i18n/", include("languages.urls")),
+    path("api/v1/openapi.json", openapi.openapi, name="openapi"),  # every app's part of the API
     path("api/v1/", include("watching.api_urls")),  # before orders': "<number>/watch" is not an order
     path("api/v1/", include("orders.api_urls")),
     path("api/v1/", include("webhooks.api_urls")),
@@ -34,9 +36,6 @@ urlpatterns = [
     path("watches/", include("watching.urls")),
     path("", include("orders.urls")),
 ]
-
-if settings.BENCH_CEILING_VIEW:
-    urlpatterns.append(path("bench/ceiling", health.ceiling, name="bench-ceiling"))
 
 handler404 = "orders.views.errors.not_found"
 handler500 = "orders.views.errors.server_error"

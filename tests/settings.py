@@ -26,7 +26,7 @@ if os.environ.get("REDIS_URL") and os.environ.get("TESTS_REDIS_WORKER") != os.en
     os.environ["REDIS_URL"] = _redis_url_for_this_worker(os.environ["REDIS_URL"])
     os.environ["TESTS_REDIS_WORKER"] = os.environ.get("PYTEST_XDIST_WORKER", "")
 
-from portal.settings import *  # noqa: F403
+from portal.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The hashed manifest needs collectstatic; tests render pages without it (tests/test_production.py builds it).

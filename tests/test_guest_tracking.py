@@ -344,7 +344,9 @@ _odd_text = st.one_of(
 def test_whatever_a_guest_types_is_never_a_500(client: Client, fake_fno: FakeFnO, settings, number: str, fact: str,
                                                token: str) -> None:
     settings.GUEST_TRACKING_TRIES_PER_ADDRESS = settings.GUEST_TRACKING_TRIES_PER_ORDER = None
+    settings.GUEST_TRACKING_TRIES_PER_FACT = None
     settings.ORDERS_USER_BUDGET = None
+    settings.GUEST_TRACKING_READS_PER_MINUTE = 0
     fake_fno.rows[HEADERS] = [order_row("usmf", number or "001001", "US-001", DeliveryAddressZipCode=fact,
                                         CustomersOrderReference=fact)]
     assert _post(client, number, fact).status_code in (200, 303)

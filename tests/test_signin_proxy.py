@@ -105,6 +105,15 @@ def test_the_failure_that_reaches_the_address_limit_already_gets_the_lockout_pag
     assert statuses == [200, 200, 429]
 
 
+def test_failures_from_one_ipv6_64_count_as_one_address(behind_one_proxy) -> None:
+    behind_one_proxy.AXES_ADDRESS_FAILURE_LIMIT = 3
+    make_customer("alice@example.com", "usmf:US-001")
+    for n in range(3):
+        _sign_in(f"user{n}@example.com", "guess-1", f"2001:db8:1:2::{n + 1}")
+    assert _sign_in("alice@example.com", PASSWORD, "2001:db8:1:2:ffff::1").status_code == 429
+    assert _sign_in("alice@example.com", PASSWORD, "2001:db8:1:3::1").status_code == 302
+
+
 def test_without_a_trusted_proxy_a_forged_x_forwarded_for_changes_nothing(no_proxy) -> None:
     make_customer("alice@example.com", "usmf:US-001")
     for n in range(7):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 
+from orders.models import CustomerAccountLink
 from watching.models import ChangeEvent, Watch
 
 
@@ -33,3 +34,13 @@ def watches_for_user(*, user_id: int) -> list[WatchRow]:
 
 def watch_exists(*, user_id: int, company: str, number: str) -> bool:
     return Watch.objects.filter(user_id=user_id, order__company=company, order__number__iexact=number).exists()
+
+
+def watch_still_covered(*, user_id: int, company: str, number: str) -> bool:
+    """The user still watches this order (as the watcher spelled it in the event) and is still linked to its account:
+    what the watcher checked before it made the event (watching.watcher), for a sender to check again before it sends
+    what it queued then. Signals end watches when access ends; QuerySet.update bypasses them, this does not."""
+    linked = CustomerAccountLink.objects.filter(user=OuterRef("user"), company=OuterRef("order__company"),
+                                                account__iexact=OuterRef("order__account"))
+    return Watch.objects.filter(user_id=user_id, order__company=company, order__number=number).filter(
+        Exists(linked)).exists()

@@ -26,9 +26,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from orders.changes import order_state, state_changes
+from orders.documents import Invoice
 from orders.exceptions import OrdersUnavailable
 from orders.models import CustomerAccountLink
-from orders.records import Invoice, SalesOrder
+from orders.records import SalesOrder
 from orders.shipments import Shipment
 from watching import outbox
 from watching.locks import claims_with_skip_locked, single_runner

@@ -13,6 +13,8 @@ class WebhooksConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the deploy check)
         from .delivery import deliveries_send_due
         from .services import deliveries_fan_out
+        from .signals import signals_connect
 
         outbox.on_change(deliveries_fan_out)
         outbox.sender("webhooks", deliveries_send_due)
+        signals_connect()

@@ -7,13 +7,20 @@ link-local, AWS's fd00:ec2::254 a ULA), CGNAT 100.64/10, multicast, reserved, un
 IPv6 addresses that embed one of those (IPv4-mapped, 6to4, NAT64). A host name is refused when any of its addresses
 is. WEBHOOKS_ALLOW_PRIVATE=true lifts the scheme and address rules for development and tests; credentials in a URL
 are refused always.
+
+The system resolver has no timeout of our choosing (getaddrinfo waits as long as resolv.conf says), so each lookup
+runs in a thread of its own and is given up after WEBHOOKS_DNS_TIMEOUT_SECONDS: ResolutionTimedOut, which is no
+verdict on the URL.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import httpx
@@ -28,6 +35,10 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 class UrlRefused(ValueError):
     """The URL may not receive webhooks; str(exc) says why, in words for the customer."""
+
+
+class ResolutionTimedOut(Exception):
+    """DNS did not answer within WEBHOOKS_DNS_TIMEOUT_SECONDS: try again later. str(exc) says so to the customer."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +57,40 @@ def system_resolve(host: str, port: int) -> list[str]:
 
 
 _resolver: Resolver = system_resolve
+# A lookup that hangs holds its thread until the system resolver gives up. Daemon threads, at most this many at once:
+# a DNS outage holds a few threads and never keeps a process (the watcher's `--once`) from exiting.
+_LOOKUPS_AT_ONCE = 4
+_lookup_slots = threading.BoundedSemaphore(_LOOKUPS_AT_ONCE)
 
 
 def set_resolver(resolver: Resolver | None) -> None:
     """The seam for tests: answer DNS questions with `resolver` (None: the system's resolver again)."""
     global _resolver
     _resolver = resolver or system_resolve
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """`host`'s addresses, within WEBHOOKS_DNS_TIMEOUT_SECONDS. Raises OSError, UnicodeError or ResolutionTimedOut."""
+    timeout = float(settings.WEBHOOKS_DNS_TIMEOUT_SECONDS)
+    deadline = time.monotonic() + timeout
+    if not _lookup_slots.acquire(timeout=timeout):
+        raise ResolutionTimedOut(f"{_LOOKUPS_AT_ONCE} DNS lookups are still waiting for an answer")
+    answer: Future[list[str]] = Future()
+    resolver = _resolver
+
+    def lookup() -> None:
+        try:
+            answer.set_result(resolver(host, port))
+        except Exception as exc:  # handed to the caller, who raises it
+            answer.set_exception(exc)
+        finally:
+            _lookup_slots.release()
+
+    threading.Thread(target=lookup, name="webhooks-dns", daemon=True).start()
+    try:
+        return answer.result(timeout=max(0.0, deadline - time.monotonic()))
+    except TimeoutError as exc:
+        raise ResolutionTimedOut(f"no DNS answer for {host} within {timeout:g} s") from exc
 
 
 def address_is_public(address: str) -> bool:
@@ -95,14 +134,18 @@ def url_parse(raw: str, *, allow_private: bool) -> httpx.URL:
 
 
 def url_check(raw: str, *, allow_private: bool | None = None) -> Target:
-    """Every rule, DNS included: the URL and the one address a delivery may connect to now. Raises UrlRefused."""
+    """Every rule, DNS included: the URL and the one address a delivery may connect to now. Raises UrlRefused, or
+    ResolutionTimedOut when DNS does not answer in time."""
     if allow_private is None:
         allow_private = bool(settings.WEBHOOKS_ALLOW_PRIVATE)
     url = url_parse(raw, allow_private=allow_private)
     host = url.raw_host.decode("ascii")
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        addresses = [str(ipaddress.ip_address(host))] if _is_address(host) else _resolver(host, port)
+        addresses = [str(ipaddress.ip_address(host))] if _is_address(host) else resolve(host, port)
+    except ResolutionTimedOut as exc:
+        raise ResolutionTimedOut(_("Looking up the host name %(host)s took too long. Please try again in a moment.")
+                                 % {"host": url.host}) from exc
     except (OSError, UnicodeError) as exc:
         raise UrlRefused(_("The host name %(host)s cannot be resolved.") % {"host": url.host}) from exc
     if not addresses:

@@ -2,6 +2,8 @@
 
 The secret is stored as it was issued, not hashed: each delivery is signed with it (HMAC), so the portal must be able
 to read it back. It is shown to the customer once, when the endpoint is created, and never again.
+
+An endpoint added with an API token records it, so that a leaked token's endpoints end with the token.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ class WebhookEndpoint(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.CharField(_("URL"), max_length=2000)
     secret = models.CharField(max_length=80, editable=False)
+    # The API token that added it; None when added on the web page. The endpoint lives as long as the token: revoking
+    # the token deletes it (webhooks.signals), and nothing is sent once the token has expired (webhooks.delivery).
+    created_by_token = models.ForeignKey("orders.ApiToken", null=True, blank=True, editable=False,
+                                         on_delete=models.CASCADE, related_name="webhook_endpoints")
     created_at = models.DateTimeField(auto_now_add=True)
     last_delivered_at = models.DateTimeField(null=True, blank=True)
     last_gave_up_at = models.DateTimeField(null=True, blank=True)

@@ -20,6 +20,7 @@ _TITLES = {
     "method_not_allowed": "Method not allowed",
     "rate_limited": "Too many requests",
     "limit_reached": "Limit reached",
+    "dns_timeout": "Host name lookup timed out",  # webhooks: DNS did not answer in time
     "upstream_throttled": "Order system busy",
     "upstream_unavailable": "Order system unavailable",
     "upstream_auth": "Order system refused the portal's credentials",

@@ -14,9 +14,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from orders.cached_reads import Lookup
+from orders.documents import Invoice
 from orders.history import PromiseHistory
 from orders.presenters import OrderDetail, OrderSummary
-from orders.records import Invoice, SalesOrder
+from orders.records import SalesOrder
 from orders.shipments import LineProgress, Shipment
 from orders.status import CustomerStatus, line_status_label
 

@@ -12,13 +12,15 @@ from django.core.cache import cache
 
 from orders import d365
 from orders.accounts import AccountRef, accounts_own
+from orders.documents import Invoice, PackingSlip, PackingSlipLine, PackingSlipTracking
 from orders.exceptions import OrderNotFound
 from orders.list_reads import accounts_filter
+from orders.local_cache import LocalCache
 from orders.odata.client import Deadline, Page
 from orders.odata.errors import RequestRejected
 from orders.odata.query import Query, any_of, eq
 from orders.parallel import read_alongside
-from orders.records import Invoice, OrderLine, PackingSlip, PackingSlipLine, PackingSlipTracking, SalesOrder
+from orders.records import OrderLine, SalesOrder
 
 logger = logging.getLogger("orders.reads")
 
@@ -28,6 +30,9 @@ SLIP_LINES_MAX = 1000
 # A site without the journal entities answers 404 (or 400 for a field) every time: ask again only now and then.
 _JOURNAL_MISSING_KEY = "orders:fno:journal-missing"
 _JOURNAL_MISSING_SECONDS = 600
+# What the shared cache said, kept in this process for a few seconds: a cold lookup asks the shared cache one thing
+# fewer. Another process's finding reaches this one within that time (costing F&O at most a refused read or two).
+_journal_known = LocalCache(max_entries=1, ttl=5.0)
 
 
 def _journal_queries(accounts: tuple[AccountRef, ...], company: str, number: str) -> tuple[Query, Query]:
@@ -52,7 +57,11 @@ def _journal_queries(accounts: tuple[AccountRef, ...], company: str, number: str
 
 def journal_missing() -> bool:
     """Whether this site was found a short while ago not to expose the packing slip journal's entities."""
-    return bool(cache.get(_JOURNAL_MISSING_KEY))
+    known: bool | None = _journal_known.get(_JOURNAL_MISSING_KEY)
+    if known is None:
+        known = bool(cache.get(_JOURNAL_MISSING_KEY))
+        _journal_known.set(_JOURNAL_MISSING_KEY, known)
+    return known
 
 
 def journal_missing_note(exc: RequestRejected) -> None:
@@ -60,6 +69,7 @@ def journal_missing_note(exc: RequestRejected) -> None:
     if exc.status_code not in (400, 404):
         raise exc
     cache.set(_JOURNAL_MISSING_KEY, True, timeout=_JOURNAL_MISSING_SECONDS)
+    _journal_known.set(_JOURNAL_MISSING_KEY, True)
     logger.warning("orders.packing_slip_journal.unavailable", extra={"status": exc.status_code,
                                                                      "detail": exc.message[:200]})
 

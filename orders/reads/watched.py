@@ -19,13 +19,14 @@ from typing import Any
 from django.conf import settings
 
 from orders import d365
+from orders.documents import Invoice, PackingSlip, PackingSlipLine, PackingSlipTracking
 from orders.list_reads import accounts_filter
 from orders.odata.client import Deadline, ODataClient, Page
 from orders.odata.errors import RequestRejected
 from orders.odata.query import Filter, Query, any_of, eq
 from orders.parallel import read_alongside
 from orders.reads import order_detail
-from orders.records import Invoice, OrderLine, PackingSlip, PackingSlipLine, PackingSlipTracking, SalesOrder
+from orders.records import OrderLine, SalesOrder
 
 BATCH_MAX = 20
 # F&O sends at most 10,000 rows a page; a page cut at $top marks the batch's deliveries incomplete, as one order's.

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from redis.commands.core import Script
 from redis.exceptions import RedisError
+
+from orders.exceptions import LimitsUnavailable
 
 logger = logging.getLogger("orders.resilience")
 
@@ -47,10 +50,12 @@ def counter_add(key: str, amount: int = 1, *, timeout: int | None) -> int | None
         return amount
 
 
-def rate_take(key: str, rate: Rate | None, *, cost: int = 1) -> float | None:
+def rate_take(key: str, rate: Rate | None, *, cost: int = 1, fail_closed: bool = False) -> float | None:
     """Count one use of `key` against `rate`. None when allowed; otherwise the seconds until the window ends.
 
-    A use past the limit still counts, so hammering does not reopen the window early.
+    A use past the limit still counts, so hammering does not reopen the window early. With `fail_closed`, a use
+    that cannot be counted (the cache is down) raises LimitsUnavailable instead of being let through: for limits
+    that are the only thing between an outsider and an oracle (guest tracking).
     """
     if rate is None:
         return None
@@ -58,6 +63,8 @@ def rate_take(key: str, rate: Rate | None, *, cost: int = 1) -> float | None:
     window = int(now // rate.seconds)
     used = counter_add(f"rl:{key}:{window}", cost, timeout=rate.seconds + 1)
     if used is None:
+        if fail_closed:
+            raise LimitsUnavailable(key)
         # The shared cache is down (django-redis ignores its errors and answers None): a limit that cannot be
         # counted lets the request through rather than turning a cache outage into a portal outage.
         return None
@@ -66,13 +73,21 @@ def rate_take(key: str, rate: Rate | None, *, cost: int = 1) -> float | None:
     return None
 
 
-def rate_peek(key: str, rate: Rate | None) -> float | None:
-    """Like rate_take without counting: seconds to wait when the limit is already used up, else None."""
+def rate_key(key: str, rate: Rate | None) -> str | None:
+    """The shared-cache key of `key`'s counter for the current window (None when unlimited): to read it alongside
+    other keys in one round trip and hand the value to rate_peek."""
+    return None if rate is None else f"rl:{key}:{int(time.time() // rate.seconds)}"
+
+
+def rate_peek(key: str, rate: Rate | None, *, peeked: Mapping[str, object] | None = None) -> float | None:
+    """Like rate_take without counting: seconds to wait when the limit is already used up, else None. `peeked`: the
+    counters already read (rate_key), by key; one that is not among them is read from the cache."""
     if rate is None:
         return None
     now = time.time()
     window = int(now // rate.seconds)
-    used = cache.get(f"rl:{key}:{window}") or 0
+    counter = f"rl:{key}:{window}"
+    used = (peeked[counter] if peeked is not None and counter in peeked else cache.get(counter)) or 0
     if isinstance(used, int) and used >= rate.count:
         return max(0.001, (window + 1) * rate.seconds - now)
     return None

@@ -5,11 +5,10 @@ What every view shares (authentication, limits, problems, audit) is `orders.api.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import get_language
 
 from orders.api.auth import ApiRequest, api_view
@@ -79,9 +78,3 @@ def order_detail(request: ApiRequest, principal: ApiPrincipal, company: str, num
     encoded = body_extend(encoded, {"changes_since_last_view": changes or [],
                                     "promise_history": promise_history_json(history)})
     return json_response(request, encoded, max_age=fresh_for(lookup))
-
-
-def openapi(request: HttpRequest) -> HttpResponse:
-    from orders.openapi import openapi_document
-
-    return HttpResponse(json.dumps(openapi_document(), indent=1), content_type="application/json")

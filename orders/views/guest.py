@@ -2,8 +2,10 @@
 
 A match shows the order's status, progress, confirmed dates and shipments (orders.presenters.GuestOrder) and a
 signed link to come back to it. Anything else, a wrong fact or an unknown number alike, is the same form with the
-same words after the same F&O read. Every try counts against its address and its order number; every lookup is
-audited. No guest page is indexed or kept by a shared cache.
+same words after the same F&O read. Every try counts against its address (an IPv6 address by its /64), the postal
+code or reference typed, and its order number; guests' F&O reads share one budget; when these limits cannot be
+counted, guests wait (503) rather than go unlimited. Every lookup is audited. No guest page is indexed or kept by a
+shared cache.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from orders.exceptions import (
     GuestLinkExpired,
     GuestLinkInvalid,
     InvalidLookup,
+    LimitsUnavailable,
     LookupBudgetExceeded,
     OrderNotFound,
     OrdersUnavailable,
@@ -66,13 +69,24 @@ def _form_page(request: PortalRequest, form: GuestTrackForm, *, notice: str = ""
     return render(request, "orders/guest/track.html", context)
 
 
-def _limited(request: PortalRequest, seconds_left: float) -> HttpResponse:
+# Why a guest is asked to wait, and with which status: their own tries used up (429), every guest's F&O reads used up
+# for the minute (429), or the limits cannot be counted (503: the cache is down, and without them tracking would be
+# an oracle).
+_WAITS = {"tries": 429, "busy": 429, "paused": 503}
+
+
+def _limited(request: PortalRequest, seconds_left: float, *, reason: str = "tries") -> HttpResponse:
     seconds = max(1, math.ceil(seconds_left))
     context = {"retry_after": seconds, "minutes": math.ceil(seconds / 60),
-               "retry_at": timezone.now() + timedelta(seconds=seconds)}
-    response = render(request, "orders/guest/limited.html", context, status=429)
+               "retry_at": timezone.now() + timedelta(seconds=seconds), "reason": reason}
+    response = render(request, "orders/guest/limited.html", context, status=_WAITS[reason])
     response["Retry-After"] = str(seconds)
     return response
+
+
+def _paused(request: PortalRequest, audit: dict[str, Any]) -> HttpResponse:
+    lookup_record(request, outcome="unavailable", problem="limits_unavailable", status_code=503, **audit)
+    return _limited(request, 60, reason="paused")
 
 
 def _order_page(request: PortalRequest, lookup: Lookup[OrderDetail]) -> HttpResponse:
@@ -85,6 +99,25 @@ def _link(company: str, number: str) -> str:
     return f"{reverse('guest:order')}?t={guest_link_token(company=company, number=number)}"
 
 
+_LOOKUP_FAILURES = (LookupBudgetExceeded, OrderNotFound, InvalidLookup, OrdersUnavailable, LimitsUnavailable)
+
+
+def _failure_page(request: PortalRequest, exc: Exception, audit: dict[str, Any]) -> HttpResponse:
+    """A lookup that found nothing, was refused or failed: audited, and answered as any miss is (the form again, in
+    the same words) unless F&O is out: never "not found" for an outage, or the guest would think there is no order."""
+    if isinstance(exc, LookupBudgetExceeded):
+        problem = "guests_over_budget" if exc.shared else "over_budget"
+        lookup_record(request, outcome="limited", problem=problem, status_code=429, **audit)
+        return _limited(request, exc.retry_after, reason="busy" if exc.shared else "tries")
+    if isinstance(exc, LimitsUnavailable):
+        return _paused(request, audit)
+    if isinstance(exc, OrdersUnavailable):
+        lookup_record(request, outcome="unavailable", problem=exc.kind, status_code=exc.status_code, **audit)
+        return unavailable_response(request, exc)
+    lookup_record(request, outcome="not_found", status_code=200, **audit)
+    return _form_page(request, GuestTrackForm(), notice="not_found")
+
+
 @guest_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def track(request: PortalRequest) -> HttpResponse:
@@ -94,7 +127,11 @@ def track(request: PortalRequest) -> HttpResponse:
         return _form_page(request, GuestTrackForm())
     number_sent = request.POST.get("order_number", "")
     audit = {**_AUDIT, "order_number": number_sent.strip()}
-    seconds_left = guest_try_take(address=client_address(request), number=number_sent)
+    try:
+        seconds_left = guest_try_take(address=client_address(request), number=number_sent,
+                                      fact=request.POST.get("verification", ""))
+    except LimitsUnavailable:
+        return _paused(request, audit)
     if seconds_left is not None:
         lookup_record(request, outcome="limited", problem="guest_tries", status_code=429, **audit)
         return _limited(request, seconds_left)
@@ -105,17 +142,8 @@ def track(request: PortalRequest) -> HttpResponse:
     try:
         owner = guest_order_find(number=form.cleaned_data["order_number"], fact=form.cleaned_data["verification"],
                                  request_id=request.reference, budget=guest_budget(address=client_address(request)))
-    except LookupBudgetExceeded as exc:
-        lookup_record(request, outcome="limited", problem="over_budget", status_code=429, **audit)
-        return _limited(request, exc.retry_after)
-    except (OrderNotFound, InvalidLookup):
-        lookup_record(request, outcome="not_found", status_code=200, **audit)
-        return _form_page(request, GuestTrackForm(), notice="not_found")
-    except OrdersUnavailable as problem:
-        # Never "not found" for an outage: the guest would think there is no such order.
-        lookup_record(request, outcome="unavailable", problem=problem.kind, status_code=problem.status_code,
-                      **audit)
-        return unavailable_response(request, problem)
+    except _LOOKUP_FAILURES as exc:
+        return _failure_page(request, exc, audit)
     lookup_record(request, outcome="ok", status_code=303, **{**audit, "company": owner.company})
     return HttpResponseRedirect(_link(owner.company, owner.number), status=303)
 
@@ -134,16 +162,7 @@ def tracked_order(request: PortalRequest) -> HttpResponse:
     try:
         lookup = guest_order_get(company=company, number=number, request_id=request.reference,
                                  budget=guest_budget(address=client_address(request)))
-    except LookupBudgetExceeded as exc:
-        lookup_record(request, outcome="limited", problem="over_budget", status_code=429, **audit)
-        return _limited(request, exc.retry_after)
-    except (OrderNotFound, InvalidLookup):
-        # The link was ours, but the order is no longer there: ask again, in the words of any miss.
-        lookup_record(request, outcome="not_found", status_code=200, **audit)
-        return _form_page(request, GuestTrackForm(), notice="not_found")
-    except OrdersUnavailable as problem:
-        lookup_record(request, outcome="unavailable", problem=problem.kind, status_code=problem.status_code,
-                      **audit)
-        return unavailable_response(request, problem)
+    except _LOOKUP_FAILURES as exc:  # the link was ours, but the order may be gone: then ask again, as for any miss
+        return _failure_page(request, exc, audit)
     lookup_record(request, outcome="stale" if lookup.stale else "ok", status_code=200, lookup=lookup, **audit)
     return _order_page(request, lookup)

@@ -204,10 +204,3 @@ def metrics(request: HttpRequest) -> HttpResponse:
         from prometheus_client import REGISTRY as registry
     output = generate_latest(registry) + generate_latest(BreakerCollector.registry())
     return HttpResponse(output, content_type=CONTENT_TYPE_LATEST)
-
-
-@require_safe
-def ceiling(request: HttpRequest) -> JsonResponse:
-    """The benchmark's ceiling: the full middleware stack and a fixed small body, nothing else. Only routed when
-    PORTAL_BENCH_CEILING=true."""
-    return JsonResponse({"status": "ok", "orders": []})

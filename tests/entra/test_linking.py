@@ -18,12 +18,13 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 BUTTON = "Sign in with Microsoft"
+IDENTITIES = "/accounts/microsoft/identities/"
 
 
 def test_a_signed_in_user_chooses_to_sign_in_with_microsoft_from_now_on(idp, alice_client, alice) -> None:
     page = alice_client.get("/accounts/microsoft/identities/")
     assert "Sign in with Microsoft from now on" in page.content.decode()
-    response, _ = sign_in(alice_client, idp, path="/accounts/microsoft/identities/")
+    response, _ = sign_in(alice_client, idp, path=IDENTITIES, password=PASSWORD)
     assert response.status_code == 302
     assert response["Location"] == "/accounts/microsoft/identities/"
     link = EntraIdentity.objects.get(user=alice)
@@ -36,7 +37,7 @@ def test_a_signed_in_user_chooses_to_sign_in_with_microsoft_from_now_on(idp, ali
 
 def test_an_identity_linked_to_someone_else_is_not_moved(idp, alice_client, alice, bob) -> None:
     EntraIdentity.objects.create(user=bob, tenant_id=Account().tid, object_id=Account().oid)
-    response, _ = sign_in(alice_client, idp, path="/accounts/microsoft/identities/")
+    response, _ = sign_in(alice_client, idp, path=IDENTITIES, password=PASSWORD)
     assert response.status_code == 409
     assert EntraIdentity.objects.get().user == bob
 
@@ -44,12 +45,12 @@ def test_an_identity_linked_to_someone_else_is_not_moved(idp, alice_client, alic
 def test_a_link_started_by_one_user_cannot_be_finished_by_another(idp, alice, bob) -> None:
     client = Client()
     client.force_login(alice)
-    back = idp.authorize(start(client, "/accounts/microsoft/identities/"))
+    back = idp.authorize(start(client, IDENTITIES, password=PASSWORD))
     client.force_login(bob)  # the same browser, someone else signed in meanwhile: Django's login empties the session
     assert client.get(back).status_code == 400
     # Should the flow survive anyway, it names the user who started it.
     client.force_login(alice)
-    back = idp.authorize(start(client, "/accounts/microsoft/identities/"))
+    back = idp.authorize(start(client, IDENTITIES, password=PASSWORD))
     session = client.session
     session["entra_flow"] = {**session["entra_flow"], "user": bob.pk}
     session.save()

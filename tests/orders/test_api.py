@@ -14,8 +14,8 @@ from django.utils import timezone
 from openapi_spec_validator import validate
 
 from orders.models import ApiToken
-from orders.openapi import openapi_document
 from orders.services import api_token_create, api_token_revoke
+from portal.openapi import openapi_document
 from tests.factories import order_row
 from tests.fakes import FakeFnO
 

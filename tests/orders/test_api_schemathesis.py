@@ -7,8 +7,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from orders.openapi import openapi_document
 from orders.services import api_token_create
+from portal.openapi import openapi_document
 from tests.factories import make_customer
 from webhooks import guard
 

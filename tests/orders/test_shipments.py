@@ -13,8 +13,9 @@ import pytest
 from django.test import Client
 
 from orders import d365
+from orders.documents import PackingSlip, PackingSlipLine, PackingSlipTracking, _safe_url
 from orders.odata.auth import StaticTokenProvider
-from orders.records import OrderLine, PackingSlip, PackingSlipLine, PackingSlipTracking, _safe_url
+from orders.records import OrderLine
 from orders.services import api_token_create
 from orders.shipments import deliveries_from
 from tests.factories import line_row, make_customer, order_row

@@ -9,7 +9,8 @@ from decimal import Decimal
 from django.utils import translation
 
 from orders.changes import change_text, order_state, state_changes
-from orders.records import Invoice, SalesOrder
+from orders.documents import Invoice
+from orders.records import SalesOrder
 from orders.shipments import Shipment, Tracking
 from tests.factories import order_row
 

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 from django.test import Client
 
-from orders.openapi import openapi_document
 from orders.services import api_token_create
+from portal.openapi import openapi_document
 from tests.factories import order_row
 from tests.fakes import FakeFnO
 from watching.models import Watch, WatchedOrder

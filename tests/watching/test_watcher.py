@@ -17,9 +17,10 @@ from django.core import mail
 from django.utils import timezone
 
 from orders.changes import order_state
+from orders.documents import Invoice
 from orders.exceptions import OrdersUnavailable
 from orders.models import CustomerAccountLink
-from orders.records import Invoice, SalesOrder
+from orders.records import SalesOrder
 from orders.shipments import Shipment
 from tests.factories import make_customer, order_row
 from watching import outbox

@@ -7,14 +7,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from watching.models import ChangeEvent
+from orders.models import CustomerAccountLink
+from watching.models import ChangeEvent, Watch, WatchedOrder
 from webhooks import guard
 from webhooks.models import WebhookEndpoint
 from webhooks.services import endpoint_create
@@ -109,13 +110,23 @@ def allow_private(settings: Any) -> None:
     settings.WEBHOOKS_ALLOW_PRIVATE = True
 
 
+def watch_for(user: Any, *, number: str = "001001", company: str = "usmf") -> Watch:
+    """The user's watch of an order of the account they are linked to, as watching an order makes it."""
+    account = CustomerAccountLink.objects.filter(user=user, company=company).values_list("account", flat=True).first()
+    order, _ = WatchedOrder.objects.get_or_create(company=company, number=number, defaults={
+        "account": account or "US-001", "state": {}, "next_check_at": timezone.now() + timedelta(hours=1)})
+    return Watch.objects.get_or_create(user=user, order=order)[0]
+
+
 def change_event(user: Any, *, at: datetime | None = None, number: str = "001001") -> ChangeEvent:
-    """A change event with its deliveries queued, as the watcher does it: fan-out in the event's transaction."""
+    """A change event of an order the user watches, with its deliveries queued, as the watcher does it: fan-out in
+    the event's transaction."""
     from django.db import transaction
 
     from watching.outbox import event_fan_out
 
     with transaction.atomic():
+        watch_for(user, number=number)
         event = ChangeEvent.objects.create(user=user, company="usmf", number=number, changes=DATE_CHANGE,
                                            occurred_at=at or timezone.now())
         event_fan_out(event)

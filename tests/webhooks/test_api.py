@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from orders.openapi import openapi_document
 from orders.services import api_token_create
+from portal.openapi import openapi_document
 from webhooks.delivery import deliveries_send_due
 from webhooks.models import WebhookEndpoint
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from orders.api.auth import api_view, api_view_for
 from orders.api.problems import problem
 from orders.api_tokens import ApiPrincipal
-from webhooks.guard import UrlRefused
+from webhooks.guard import ResolutionTimedOut, UrlRefused
 from webhooks.presenters import delivery_json, endpoint_created_json, endpoint_json
 from webhooks.selectors import (
     DELIVERIES_SHOWN,
@@ -45,9 +45,11 @@ def _endpoint_create(request: HttpRequest, principal: ApiPrincipal) -> HttpRespo
     if not isinstance(body, dict) or set(body) != {"url"} or not isinstance(body["url"], str):
         return problem(request, 400, "invalid_parameters", 'Send a JSON object with one member: {"url": "https://..."}.')
     try:
-        endpoint, secret = endpoint_create(user_id=principal.user_id, url=body["url"])
+        endpoint, secret = endpoint_create(user_id=principal.user_id, url=body["url"], token_id=principal.token_id)
     except UrlRefused as exc:
         return problem(request, 400, "invalid_parameters", str(exc))
+    except ResolutionTimedOut as exc:
+        return problem(request, 503, "dns_timeout", str(exc))
     except EndpointLimitReached:
         return problem(request, 409, "limit_reached", f"You already have {settings.WEBHOOKS_PER_USER} webhooks. "
                        "Delete one you no longer use, then add a new one.")

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from webhooks.guard import UrlRefused
+from webhooks.guard import ResolutionTimedOut, UrlRefused
 from webhooks.models import WebhookEndpoint
 from webhooks.selectors import delivery_list_for_user, endpoint_list_for_user
 from webhooks.services import EndpointLimitReached, endpoint_create, endpoint_delete
@@ -32,6 +32,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
     created: WebhookEndpoint | None = None
     secret = ""
     error = ""
+    status = 200
     url = ""
     user_id = _user_id(request)
     if request.method == "POST":
@@ -39,10 +40,13 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
         try:
             created, secret = endpoint_create(user_id=user_id, url=url)
         except UrlRefused as exc:
-            error = str(exc)
+            error, status = str(exc), 400
+        except ResolutionTimedOut as exc:
+            error, status = str(exc), 503
         except EndpointLimitReached:
             error = _("You already have %(count)d webhooks. Delete one you no longer use, then add a new one.") % {
                 "count": settings.WEBHOOKS_PER_USER}
+            status = 400
     # Like every signed-in page, this one (which may show a new secret) is sent with no-store
     # (orders.middleware.PrivatePagesMiddleware).
     return render(
@@ -52,7 +56,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
             "deliveries": delivery_list_for_user(user_id=user_id),
             "created": created, "secret": secret, "error": error, "url": url if error else "",
         },
-        status=400 if error else 200,
+        status=status,
     )
 
 
