@@ -10,7 +10,8 @@ TEST_DATABASE_URL ?= postgres://portal@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # pytest-xdist workers per configuration (each worker has its own test database, Redis database and temp dirs).
 TEST_WORKERS ?= 2
-PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
+# --dist loadgroup: the browser tests share one worker, and so one Chromium (tests/browser/conftest.py).
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: run test test-embedded test-services lint install simulator clean chromium services bench gettext messages
 
@@ -51,7 +52,7 @@ test: chromium gettext services $(STAMP) $(CATALOGUES)
 	@echo "=== lint, the embedded default and PostgreSQL+Redis, side by side: each one's output follows when it ends ==="
 	@$(MAKE) --no-print-directory -j3 --output-sync=target lint test-embedded test-services
 
-# PostgreSQL and Redis on this machine: started if stopped. The multi-instance tests use Redis in both runs.
+# PostgreSQL and Redis on this machine: started if stopped. The `processes` tests use Redis in test-embedded too.
 services:
 	scripts/services.sh
 
@@ -80,10 +81,11 @@ test-embedded: $(STAMP) $(CATALOGUES)
 	@echo "=== tests on the embedded default (SQLite, local-memory cache) ==="
 	env -u DATABASE_URL -u REDIS_URL PORTAL_FORBID_SKIPS=1 $(PYTEST)
 
-# What production runs: PostgreSQL and Redis on this machine.
+# What production runs: PostgreSQL and Redis on this machine. The `processes` tests start portals on a database of
+# their own whatever the configuration, so they run once, in test-embedded.
 test-services: $(STAMP) $(CATALOGUES)
 	@echo "=== tests against PostgreSQL and Redis ==="
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_FORBID_SKIPS=1 $(PYTEST)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) PORTAL_FORBID_SKIPS=1 $(PYTEST) -m "not processes"
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

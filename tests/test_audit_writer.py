@@ -181,6 +181,7 @@ def test_a_full_queue_drops_records_with_a_count_and_keeps_serving(writer, caplo
         "FIRST", "NEXT-0", "NEXT-1", "NEXT-2"]
 
 
+@pytest.mark.processes
 def test_what_is_queued_when_the_process_exits_is_written(tmp_path: Path) -> None:
     """A management command, a script: no explicit flush, just the end of the process."""
     env = production_env(tmp_path, "http://127.0.0.1:9", AUDIT_WRITE_MODE="async")
@@ -200,6 +201,7 @@ def test_what_is_queued_when_the_process_exits_is_written(tmp_path: Path) -> Non
 
 
 @pytest.mark.integration
+@pytest.mark.processes
 def test_a_stopped_gunicorn_worker_writes_its_queue_first(tmp_path: Path, simulator: Simulator) -> None:
     """Production: gunicorn, the async writer, SIGTERM straight after the last answer (a deploy, a recycle)."""
     env = production_env(tmp_path, simulator.url, AUDIT_WRITE_MODE="async")

@@ -10,7 +10,7 @@ import pytest
 from simulator.server import Simulator
 from tests.processes import manage, portal_processes, prepare, production_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.processes]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from simulator.server import Simulator
 from tests.processes import manage, portal_processes, prepare, production_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.processes]
 
 
 def test_static_files_are_hashed_compressed_and_served_by_whitenoise(tmp_path, simulator: Simulator) -> None:

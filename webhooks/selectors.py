@@ -12,7 +12,8 @@ DELIVERIES_SHOWN = 50
 
 
 def endpoint_list_for_user(*, user_id: int) -> list[WebhookEndpoint]:
-    return list(WebhookEndpoint.objects.filter(user_id=user_id).select_related("created_by_token").order_by("created_at"))
+    endpoints = WebhookEndpoint.objects.filter(user_id=user_id).select_related("created_by_token")
+    return list(endpoints.order_by("created_at"))
 
 
 def endpoint_get_for_user(*, user_id: int, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.forms import SetPasswordForm
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
@@ -85,13 +86,40 @@ def test_a_new_password_deletes_every_endpoint_of_the_user(alice, bob, receiver,
     assert WebhookEndpoint.objects.filter(user=alice).count() == 2
 
     with django_capture_on_commit_callbacks(execute=True):
+        new = "a-new-long-password-7"
         response = signed_in.post("/accounts/password/change/", {
-            "old_password": PASSWORD, "new_password1": "a-new-long-password-7", "new_password2": "a-new-long-password-7"})
+            "old_password": PASSWORD, "new_password1": new, "new_password2": new})
 
     assert response.status_code == 302
     assert not WebhookEndpoint.objects.filter(user=alice).exists()
     assert list(WebhookEndpoint.objects.values_list("pk", flat=True)) == [bobs.pk]
     assert client.get("/api/v1/webhooks").status_code == 401  # and the token went with the password
+
+
+def test_a_password_reset_deletes_every_endpoint_too(alice, receiver, allow_private) -> None:
+    endpoint_for(alice, receiver.url())
+    new = "a-new-long-password-7"
+    form = SetPasswordForm(alice, {"new_password1": new, "new_password2": new})  # what the reset link's page saves
+    assert form.is_valid()
+    form.save()
+    assert not WebhookEndpoint.objects.filter(user=alice).exists()
+
+
+def test_deactivating_a_user_deletes_their_tokens_endpoints_and_sends_to_none(alice, alice_client, receiver,
+                                                                               allow_private,
+                                                                               django_capture_on_commit_callbacks
+                                                                               ) -> None:
+    client, _ = _api(alice, "script")
+    _add(client, receiver.url(path="/by-token"))
+    alice_client.post("/account/webhooks/", {"url": receiver.url(path="/by-page")})
+    change_event(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.is_active = False
+        alice.save()
+
+    assert list(WebhookEndpoint.objects.values_list("url", flat=True)) == [receiver.url(path="/by-page")]
+    assert deliveries_send_due(timezone.now()) == 0
+    assert receiver.received == []
 
 
 def test_saving_the_user_without_a_new_password_deletes_nothing(alice, receiver, allow_private) -> None:
