@@ -10,8 +10,7 @@ TEST_DATABASE_URL ?= postgres://portal@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # pytest-xdist workers per configuration (each worker has its own test database, Redis database and temp dirs).
 TEST_WORKERS ?= 2
-# --dist loadgroup: the browser tests share one worker, and so one Chromium (tests/browser/conftest.py).
-PYTEST := $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
 
 .PHONY: run test test-embedded test-services lint install simulator clean chromium services bench gettext messages
 

@@ -23,9 +23,12 @@ def budget_response(request: HttpRequest, exc: LookupBudgetExceeded) -> HttpResp
 
 
 def unavailable_response(request: HttpRequest, problem: OrdersUnavailable) -> HttpResponse:
-    response = render(request, "orders/web/unavailable.html", {"problem": problem}, status=problem.status_code)
-    if problem.retry_after is not None:
-        response["Retry-After"] = str(max(1, math.ceil(problem.retry_after)))
+    # Whole seconds, as the Retry-After header says them: the page counts them ("1 second", "40 seconds").
+    seconds = None if problem.retry_after is None else max(1, math.ceil(problem.retry_after))
+    response = render(request, "orders/web/unavailable.html", {"problem": problem, "retry_after": seconds},
+                      status=problem.status_code)
+    if seconds is not None:
+        response["Retry-After"] = str(seconds)
     return response
 
 

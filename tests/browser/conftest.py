@@ -20,15 +20,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist with `--dist loadgroup` (`make test`) every browser test runs on one worker, which starts
-    Chromium once, instead of one Chromium per worker."""
-    here = Path(__file__).resolve().parent
-    for item in items:
-        if here in item.path.resolve().parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
