@@ -6,6 +6,8 @@ PORT=${PORT:-8000}
 SIM_PORT=${SIM_PORT:-8001}
 export DJANGO_DEBUG=${DJANGO_DEBUG:-true}
 export D365_URL=${D365_URL:-http://127.0.0.1:$SIM_PORT}
+# Links in e-mails and webhook payloads lead to this portal, whatever PORT is.
+export PORTAL_BASE_URL=${PORTAL_BASE_URL:-http://127.0.0.1:$PORT}
 
 # Watched orders are re-read every minute here (production default: 15), and e-mails go to this terminal.
 export ORDERS_WATCH_INTERVAL_SECONDS=${ORDERS_WATCH_INTERVAL_SECONDS:-60}
