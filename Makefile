@@ -10,6 +10,8 @@ TEST_DATABASE_URL ?= postgres://portal@127.0.0.1:5432/portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # pytest-xdist workers per configuration (each worker has its own test database, Redis database and temp dirs).
 TEST_WORKERS ?= 2
+# The default `--dist load`: loadfile/loadscope/loadgroup key tests by node id, and schemathesis's cases share one
+# under pytest 9.2, so all but one of them would be dropped. A test must not rely on another having run before it.
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
 
 .PHONY: run test test-embedded test-services lint install simulator clean chromium services bench gettext messages
