@@ -25,6 +25,7 @@ from orders.changes import change_text, changes_display
 from watching import outbox
 from watching.locks import claims_with_skip_locked
 from watching.models import ChangeEvent, EmailNotification, Watch
+from watching.selectors import watch_still_covered
 from watching.tokens import unsubscribe_token
 
 logger = logging.getLogger("watching.emails")
@@ -99,7 +100,9 @@ def _send_one(note: EmailNotification, now: datetime) -> bool:
     event = note.event
     watch = Watch.objects.filter(user_id=event.user_id, order__company=event.company,
                                  order__number=event.number).values("language").first()
-    if watch is None or not event.user.is_active or not event.user.email:
+    covered = watch is not None and watch_still_covered(user_id=event.user_id, company=event.company,
+                                                        number=event.number)
+    if watch is None or not covered or not event.user.is_active or not event.user.email:
         # Stopped watching (or lost access) since the change was seen: owed nothing any more.
         EmailNotification.objects.filter(pk=note.pk).update(next_attempt_at=None, error="no longer watching")
         return False

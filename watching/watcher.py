@@ -75,13 +75,21 @@ class PassResult:
 def _claim(now: datetime, interval: timedelta) -> list[WatchedOrder]:
     """Claim one batch: up to BATCH due orders of the (company, account) whose order is most overdue, moving their
     next check one interval on. A claim is a batch, so several watchers share the work a batch at a time and every
-    batch is one F&O request per entity set."""
+    batch is one F&O request per entity set. Batches of orders nobody watches any more are forgotten on the way."""
+    while (watched := _claim_rows(now, interval)) == []:
+        pass  # a batch of forgotten orders only: claim the next one
+    return watched or []
+
+
+def _claim_rows(now: datetime, interval: timedelta) -> list[WatchedOrder] | None:
+    """The watched orders of one claim (None: nothing is due); the orders in it that nobody watches any more are
+    deleted."""
     skip_locked = claims_with_skip_locked()
     due = WatchedOrder.objects.filter(next_check_at__lte=now).order_by("next_check_at", "pk")
     with transaction.atomic():
         first = (due.select_for_update(skip_locked=True) if skip_locked else due).first()
         if first is None:
-            return []
+            return None
         same = due.filter(company=first.company, account=first.account)
         rows = list((same.select_for_update(skip_locked=True) if skip_locked else same)
                     .annotate(watched=Exists(Watch.objects.filter(order=OuterRef("pk"))))[:BATCH])
@@ -93,7 +101,7 @@ def _claim(now: datetime, interval: timedelta) -> list[WatchedOrder]:
                 WatchedOrder.objects.filter(pk__in=orphans, watches__isnull=True).delete()
         except IntegrityError:
             pass  # someone started watching one a moment ago (PROTECT): it stays
-    return [r for r in rows if r.watched] or _claim(now, interval)
+    return [r for r in rows if r.watched]
 
 
 def _release(rows: Iterable[WatchedOrder], at: datetime) -> None:

@@ -204,6 +204,21 @@ def test_an_email_that_fails_is_tried_again_later_and_then_sent_once(alice, read
     assert len(mail.outbox) == 1
 
 
+def test_a_queued_email_is_not_sent_after_the_account_link_changed_without_signals(alice, reader, settings):
+    reader.orders["SO-1"] = _order("SO-1")
+    _watch(alice, reader.orders["SO-1"])
+    reader.move("SO-1", confirmed_ship_date=date(2026, 12, 19))
+    _due()
+    settings.EMAIL_BACKEND = "tests.watching.test_watcher.FailingBackend"
+    watch_pass(reader=reader)  # the change is queued; the send fails and waits for its retry
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    CustomerAccountLink.objects.filter(user=alice).update(account="US-999")  # no signals: the watch stays
+    EmailNotification.objects.update(next_attempt_at=timezone.now())
+    assert watch_pass(reader=reader).sent["email"] == 0
+    assert not mail.outbox
+    assert EmailNotification.objects.get().error == "no longer watching"
+
+
 class FailingBackend:
     def __init__(self, **kwargs: Any) -> None:
         pass
