@@ -8,14 +8,15 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from .provider import entra_configured
+
 
 @register(Tags.security, deploy=True)
 def entra_deploy_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if not settings.ENTRA_CLIENT_ID:
         return []
     problems: list[CheckMessage] = []
-    has_certificate = settings.ENTRA_CLIENT_CERTIFICATE_PATH and settings.ENTRA_CLIENT_CERTIFICATE_THUMBPRINT
-    if not (settings.ENTRA_CLIENT_SECRET or has_certificate):
+    if not entra_configured():
         problems.append(Error(
             "ENTRA_CLIENT_ID is set, but neither ENTRA_CLIENT_SECRET nor ENTRA_CLIENT_CERTIFICATE_PATH with "
             "ENTRA_CLIENT_CERTIFICATE_THUMBPRINT: sign-in with Microsoft stays off.", id="entra.E001"))

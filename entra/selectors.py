@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from orders.api_tokens import hash_token
 
 from .models import EntraIdentity, EntraInvitation
 from .oidc import Identity
 
 REFUSED_TENANT = "tenant"
 REFUSED_UNKNOWN = "unknown"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def tenant_allowed(*, tenant_id: str) -> bool:
@@ -56,7 +52,7 @@ def invitation_usable(*, token: str = "", invitation_id: int | None = None) -> E
         used_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
     )
     if token:
-        return invitations.filter(token_hash=token_hash(token)).first()
+        return invitations.filter(token_hash=hash_token(token)).first()
     if invitation_id is not None:
         return invitations.filter(pk=invitation_id).first()
     return None

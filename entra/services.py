@@ -20,12 +20,13 @@ from django.utils import timezone, translation
 
 from languages.selectors import user_language
 from languages.services import user_language_set
+from orders.api_tokens import hash_token
 from orders.models import CustomerAccountLink
 from orders.services import account_ref_parse, customer_user_upsert
 
 from .models import EntraIdentity, EntraInvitation
 from .oidc import Identity
-from .selectors import tenant_allowed, token_hash
+from .selectors import tenant_allowed
 
 logger = logging.getLogger("entra")
 
@@ -141,7 +142,7 @@ def invitation_create(*, user: User, created_by: User | None = None) -> tuple[En
     with transaction.atomic():
         EntraInvitation.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
         invitation = EntraInvitation.objects.create(
-            user=user, email=user.email, token_hash=token_hash(token), created_by=created_by,
+            user=user, email=user.email, token_hash=hash_token(token), created_by=created_by,
             expires_at=now + timedelta(days=settings.ENTRA_INVITATION_DAYS),
         )
     return invitation, token

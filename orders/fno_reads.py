@@ -93,20 +93,6 @@ class EntityRead:
         entity_set: str = getattr(settings, self.setting)
         return entity_set
 
-    def kind_of(self, field: str) -> Kind | None:
-        return FIELD_KINDS.get(field)
-
-
-def _record_fields(*names: str) -> tuple[str, ...] | None:
-    """The fields of the first record class of these names in orders/records.py or documents.py: records are renamed
-    and added while the registry stays the same."""
-    for candidate in names:
-        for module in (records, documents):
-            fields = getattr(getattr(module, candidate, None), "FIELDS", None)
-            if fields is not None:
-                return tuple(fields)
-    return None
-
 
 def portal_reads() -> tuple[EntityRead, ...]:
     """The entity sets the portal reads, in the order a reader of the check expects them."""
@@ -119,20 +105,14 @@ def portal_reads() -> tuple[EntityRead, ...]:
                    Navigation("D365_NAV_SALES_ORDER_LINES", "D365_ENTITY_SALES_ORDER_LINES")),
         EntityRead("D365_ENTITY_SALES_ORDER_LINES", "sales order lines", tuple(records.OrderLine.FIELDS)),
     ]
-    tracking = _record_fields("PackingSlipTracking", "Shipment")
-    if tracking is not None:
-        reads.append(EntityRead("D365_ENTITY_PACKING_SLIPS", "packing slip tracking numbers", tracking))
-    journal = _record_fields("PackingSlip")
-    if journal is not None:
-        reads.append(EntityRead("D365_ENTITY_PACKING_SLIP_JOURNAL", "packing slip journal", journal))
-    journal_lines = _record_fields("PackingSlipLine")
-    if journal_lines is not None:
-        reads.append(EntityRead("D365_ENTITY_PACKING_SLIP_LINES", "packing slip lines", journal_lines))
+    reads += [
+        EntityRead("D365_ENTITY_PACKING_SLIPS", "packing slip tracking numbers",
+                   tuple(documents.PackingSlipTracking.FIELDS)),
+        EntityRead("D365_ENTITY_PACKING_SLIP_JOURNAL", "packing slip journal", tuple(documents.PackingSlip.FIELDS)),
+        EntityRead("D365_ENTITY_PACKING_SLIP_LINES", "packing slip lines", tuple(documents.PackingSlipLine.FIELDS)),
+    ]
     reads.append(EntityRead("D365_ENTITY_INVOICES", "invoices", tuple(documents.Invoice.FIELDS)))
     reads.append(EntityRead("D365_ENTITY_CUSTOMERS", "customers (to check account links)",
                             tuple(records.Customer.FIELDS)))
     return tuple(reads)
 
-
-def customers_read() -> EntityRead:
-    return next(r for r in portal_reads() if r.setting == "D365_ENTITY_CUSTOMERS")

@@ -23,8 +23,6 @@ from orders.models import OrderSeen, PromiseDate
 from orders.records import SalesOrder
 
 SHIP, RECEIPT = PromiseDate.Kind.SHIP, PromiseDate.Kind.RECEIPT
-# The API names each kind after the order field it records.
-KIND_FIELDS = {SHIP: "confirmed_ship_date", RECEIPT: "confirmed_receipt_date"}
 
 # What this process last read or wrote of both records, kept for as long as a hot copy (orders.cached_reads): a
 # look at an order read a moment ago costs no query. What another process writes is seen here within that second;

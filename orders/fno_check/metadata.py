@@ -8,7 +8,7 @@ import time
 from orders.fno_check.edmx import service_model_parse
 from orders.fno_check.report import Outcome
 from orders.fno_check.state import CheckRun, ms
-from orders.fno_reads import EntityRead, Kind, portal_reads
+from orders.fno_reads import FIELD_KINDS, EntityRead, Kind, portal_reads
 from orders.odata.errors import ODataError
 
 _NUMBER_TYPES = frozenset({"Edm.Decimal", "Edm.Int32", "Edm.Int64", "Edm.Int16", "Edm.Byte", "Edm.Double",
@@ -58,7 +58,7 @@ def entity_step(run: CheckRun, read: EntityRead) -> None:
     failures = 0
     for name in read.fields:
         edm_type = entity.properties.get(name)
-        kind = read.kind_of(name)
+        kind = FIELD_KINDS.get(name)
         if edm_type is None:
             failures += 1
             run.add("metadata", f"{entity_set}.{name}", Outcome.FAIL,

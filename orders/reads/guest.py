@@ -60,6 +60,6 @@ def order_owners_proven(*, number: str, fact: str, deadline: Deadline, request_i
 def order_owners_named(*, company: str, number: str, deadline: Deadline, request_id: str) -> list[OrderOwner]:
     """The order `number` of `company` (one at most), for a signed link that names exactly that."""
     query = Query(settings.D365_ENTITY_SALES_ORDERS).where(eq("dataAreaId", company) & eq("SalesOrderNumber", number))
-    rows = _owners(query.selecting(*OrderOwner.FIELDS[:3]), deadline=deadline, request_id=request_id)
+    rows = _owners(query.selecting(*OrderOwner.FIELDS), deadline=deadline, request_id=request_id)
     owners = (OrderOwner.from_odata(row) for row in rows)
     return [o for o in owners if o.company == company and _same(o.number, number)]
