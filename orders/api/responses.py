@@ -38,6 +38,14 @@ def body_encode_once(value: object, variant: Hashable, body: Callable[[], dict[s
     return _bodies.get(value, variant, lambda: body_encode(body()))
 
 
+def no_store_json(body: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A JSON answer about the caller's own settings (watches, webhooks): compact, never stored by any cache."""
+    response = HttpResponse(json.dumps(body, separators=(",", ":"), ensure_ascii=False), status=status,
+                            content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def json_response(request: HttpRequest, body: dict[str, Any] | Encoded, *, max_age: int) -> HttpResponse:
     payload, etag = body if isinstance(body, tuple) else body_encode(body)
     if etag in _if_none_match(request):

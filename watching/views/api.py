@@ -3,7 +3,6 @@ bearer tokens, rate limit, audit and problem details as the rest of /api/v1/ (or
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,19 +11,13 @@ from django.utils.translation import get_language
 
 from orders.api.auth import ApiRequest, api_view, api_view_for
 from orders.api.problems import problem
+from orders.api.responses import no_store_json
 from orders.api_tokens import ApiPrincipal
 from orders.changes import order_state
 from orders.exceptions import InvalidLookup, OrderNotFound
 from orders.selectors import order_get_for_customer, order_lookup_validate, user_budget
 from watching.selectors import WatchRow, watches_for_user
 from watching.services import watch_start, watch_stop
-
-
-def _json(request: HttpRequest, body: dict[str, Any], status: int = 200) -> HttpResponse:
-    response = HttpResponse(json.dumps(body, separators=(",", ":"), ensure_ascii=False), status=status,
-                            content_type="application/json")
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _iso(value: Any) -> str | None:
@@ -63,10 +56,10 @@ def order_watch(request: ApiRequest, principal: ApiPrincipal, company: str, numb
         state=order_state(order=detail.order, shipments=detail.shipments, invoices=detail.invoices),
     )
     row = WatchRow(detail.order.company, detail.order.number, watch.created_at, None)
-    return _json(request, _watch_json(request, row), status=201 if created else 200)
+    return no_store_json(_watch_json(request, row), status=201 if created else 200)
 
 
 @api_view
 def watch_list(request: HttpRequest, principal: ApiPrincipal) -> HttpResponse:
-    return _json(request, {"results": [_watch_json(request, row) for row in watches_for_user(
+    return no_store_json({"results": [_watch_json(request, row) for row in watches_for_user(
         user_id=principal.user_id)]})

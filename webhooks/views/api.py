@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from orders.api.auth import api_view, api_view_for
 from orders.api.problems import problem
+from orders.api.responses import no_store_json
 from orders.api_tokens import ApiPrincipal
 from webhooks.guard import ResolutionTimedOut, UrlRefused
 from webhooks.presenters import delivery_json, endpoint_created_json, endpoint_json
@@ -24,17 +24,11 @@ from webhooks.selectors import (
 from webhooks.services import EndpointLimitReached, endpoint_create, endpoint_delete
 
 
-def _json(body: dict[str, Any], status: int = 200) -> HttpResponse:
-    response = HttpResponse(json.dumps(body, separators=(",", ":")), status=status, content_type="application/json")
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @api_view_for("GET", "HEAD", "POST")
 def endpoints(request: HttpRequest, principal: ApiPrincipal) -> HttpResponse:
     if request.method == "POST":
         return _endpoint_create(request, principal)
-    return _json({"results": [endpoint_json(e) for e in endpoint_list_for_user(user_id=principal.user_id)]})
+    return no_store_json({"results": [endpoint_json(e) for e in endpoint_list_for_user(user_id=principal.user_id)]})
 
 
 def _endpoint_create(request: HttpRequest, principal: ApiPrincipal) -> HttpResponse:
@@ -53,7 +47,7 @@ def _endpoint_create(request: HttpRequest, principal: ApiPrincipal) -> HttpRespo
     except EndpointLimitReached:
         return problem(request, 409, "limit_reached", f"You already have {settings.WEBHOOKS_PER_USER} webhooks. "
                        "Delete one you no longer use, then add a new one.")
-    return _json(endpoint_created_json(endpoint, secret), status=201)
+    return no_store_json(endpoint_created_json(endpoint, secret), status=201)
 
 
 @api_view_for("DELETE")
@@ -71,4 +65,4 @@ def deliveries(request: HttpRequest, principal: ApiPrincipal, endpoint_id: uuid.
     if endpoint is None:
         return problem(request, 404, "not_found", "No such webhook.")
     shown = delivery_list_for_endpoint(endpoint=endpoint)
-    return _json({"results": [delivery_json(d) for d in shown], "limit": DELIVERIES_SHOWN})
+    return no_store_json({"results": [delivery_json(d) for d in shown], "limit": DELIVERIES_SHOWN})
