@@ -1,34 +1,28 @@
 """The lookup audit: what each request saw, for support's reference-code replay and the F&O health page.
 
-Writes go through a small in-process queue that a background thread flushes in batches, so a lookup never waits
-on an insert. When the process exits normally (a gunicorn worker stopped or recycled, a deploy) what is queued is
-written first, for at most EXIT_FLUSH_SECONDS. A hard crash (SIGKILL, out of memory) loses what was still queued,
-normally the last half-second of records. A record that is never written (a failed write, a full queue, an exit
-that ran out of time) is logged and counted in portal_audit_records_lost_total; the writer carries on, and a writer
-thread that died is started again by the next record. With AUDIT_WRITE_MODE=sync (tests) every record is written at
-once.
+Writes go through a background writer (orders.batch_writer), so a lookup never waits on an insert: batched, written
+first when the process exits normally, lost only in a hard crash (normally the last half-second of records). A
+record that is never written is logged and counted in portal_audit_records_lost_total. With AUDIT_WRITE_MODE=sync
+(tests) every record is written at once.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextvars
 import hashlib
 import json
 import logging
-import queue
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
 from django.http import HttpRequest
 
 from orders import metrics
 from orders.audit_rows import rows_write
+from orders.batch_writer import BatchWriter
 from orders.client_address import client_address
 from orders.memo import ObjectMemo
 from orders.models import FnoCall, LookupAudit, LookupSnapshot
@@ -42,9 +36,6 @@ logger = logging.getLogger("orders.audit")
 
 # ("audit", the LookupAudit fields, its snapshot or None) or ("call", a CallRecord, when it was observed).
 _Item = tuple[str, Any, Any]
-_STOP: _Item = ("stop", None, None)
-EXIT_FLUSH_SECONDS = 5.0  # well inside gunicorn's graceful_timeout
-_BATCH, _BATCH_SECONDS = 500, 0.5  # records written together, at the latest this long after the first
 
 _payloads: ObjectMemo[tuple[str, str]] = ObjectMemo()
 _calls: contextvars.ContextVar[list[CallRecord] | None] = contextvars.ContextVar("fno_calls", default=None)
@@ -141,109 +132,17 @@ def lookup_record(
     _writer.put(("audit", audit, snapshot))
 
 
-class _Writer:
+class _Writer(BatchWriter[_Item]):
     def __init__(self) -> None:
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=20_000)
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        super().__init__(name="audit-writer", lost=_lost)
         self._last_prune = 0.0
-        self._pending: list[_Item] = []
-        self._hurry = threading.Event()  # set by flush() and close(): write what is queued now
 
-    def _write_pending(self) -> None:
-        with self._lock:
-            items, self._pending = self._pending, []
-        if items:
-            self._write(items)
+    def completes(self, item: _Item) -> bool:
+        # F&O calls may be observed on a helper thread; in sync mode they are written with the request's own
+        # record, on the request's thread (SQLite in tests allows one writer).
+        return item[0] == "audit"
 
-    def put(self, item: _Item) -> None:
-        if settings.AUDIT_WRITE_MODE == "sync":
-            # F&O calls may be observed on a helper thread; they are written with the request's own record, on
-            # the request's thread (SQLite in tests allows one writer).
-            with self._lock:
-                self._pending.append(item)
-            if item[0] == "audit":
-                try:
-                    self._write_pending()
-                except Exception:
-                    logger.exception("audit.write_failed")  # the audit is never worth failing a lookup
-            return
-        self._ensure_thread()
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
-            _lost("queue_full", 1)  # keep serving; the audit is not worth an outage
-
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-                    self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while True:
-                items = [self._queue.get()]
-                # Then the rest of the batch window in one wait, not a wake-up for every record that arrives: under
-                # load the thread wakes twice a second instead of once per request.
-                if items[-1] is not _STOP and self._queue.qsize() < _BATCH - 1:
-                    self._hurry.wait(_BATCH_SECONDS)
-                self._hurry.clear()
-                while items[-1] is not _STOP and len(items) < _BATCH:
-                    try:
-                        items.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                records = [item for item in items if item is not _STOP]
-                try:
-                    close_old_connections()
-                    if records:
-                        self._write(records)
-                except BaseException as exc:
-                    _lost("write_failed", len(records), exc)
-                    if not isinstance(exc, Exception):
-                        raise  # this thread ends; the next record or flush starts another
-                finally:
-                    for _ in items:
-                        self._queue.task_done()
-                if items[-1] is _STOP:
-                    return
-        finally:
-            connection.close()  # this thread's own connection
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Write everything queued so far; False if `timeout` seconds ran out first."""
-        self._write_pending()
-        until = None if timeout is None else time.monotonic() + timeout
-        while True:
-            self._hurry.set()
-            with self._queue.all_tasks_done:
-                if not self._queue.unfinished_tasks:
-                    return True
-                remaining = 0.5 if until is None else min(0.5, until - time.monotonic())
-                if remaining <= 0:
-                    return False
-            self._ensure_thread()  # a writer thread that died leaves what is queued to a new one
-            with self._queue.all_tasks_done:
-                if self._queue.unfinished_tasks:
-                    self._queue.all_tasks_done.wait(remaining)
-
-    def close(self, timeout: float = EXIT_FLUSH_SECONDS) -> None:
-        """At exit: write what is queued (for at most `timeout` seconds), then stop the writer thread, which closes
-        its database connection. What could not be written in time is logged and counted."""
-        if not self.flush(timeout):
-            _lost("exit", self._queue.unfinished_tasks)
-            return  # the thread is still busy; the process is ending anyway
-        thread = self._thread
-        if thread is not None and thread.is_alive():
-            try:
-                self._queue.put_nowait(_STOP)
-            except queue.Full:
-                return  # records came in after the flush: the thread writes them while the process ends
-            thread.join(timeout)
-
-    def _write(self, items: list[_Item]) -> None:
+    def write(self, items: list[_Item]) -> None:
         audits = [item[1] for item in items if item[0] == "audit"]
         snapshots = {s[0]: s for item in items if item[0] == "audit" and (s := item[2])}
         calls = [
@@ -263,7 +162,6 @@ def _lost(reason: str, count: int, exc: BaseException | None = None) -> None:
 
 
 _writer = _Writer()
-atexit.register(lambda: _writer.close())
 
 
 def audit_flush(timeout: float | None = None) -> bool:

@@ -1,12 +1,15 @@
 """What the portal remembers of orders between reads: every promised date it saw, and what each user last saw.
 
 Promise dates are recorded on reads that went to F&O (customers', staff's and the watcher's), never on cached
-copies: one INSERT ... ON CONFLICT DO NOTHING per live read, so the hot path (cached copies) costs nothing. Order
-numbers are stored as F&O spells them (the record's number), whatever case the reader typed.
+copies, so the hot path costs nothing. A live read asks what was seen of its order (one query, which the page then
+shows from this process's memory), and a view asks what its user saw last (one query); what changed is written by
+a background writer (orders.batch_writer) after the request, in batches. Order numbers are stored as F&O spells them
+(the record's number), whatever case the reader typed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,16 +20,19 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from orders import metrics
+from orders.batch_writer import BatchWriter
 from orders.changes import Change, State, state_changes
 from orders.local_cache import LocalCache
 from orders.models import OrderSeen, PromiseDate
 from orders.records import SalesOrder
 
 SHIP, RECEIPT = PromiseDate.Kind.SHIP, PromiseDate.Kind.RECEIPT
+logger = logging.getLogger("orders.history")
 
 # What this process last read or wrote of both records, kept for as long as a hot copy (orders.cached_reads): a
-# look at an order read a moment ago costs no query. What another process writes is seen here within that second;
-# what this process writes, at once.
+# look at an order read a moment ago costs no query. What another process writes is seen here within that second
+# and the writer's batch window; what this process writes, at once.
 _KNOWN_SECONDS = 1.0
 _histories = LocalCache(max_entries=5_000, ttl=_KNOWN_SECONDS)
 _seen_states = LocalCache(max_entries=20_000, ttl=_KNOWN_SECONDS)
@@ -52,35 +58,55 @@ class PromiseHistory:
 
 
 def promise_dates_record(*, orders: Iterable[SalesOrder], seen_at: datetime | None = None) -> None:
-    """Remember each confirmed date of these orders that was not seen before (one statement for all of them)."""
+    """Remember each confirmed date of these orders that was not seen before.
+
+    What was seen is read once for all of them (or known from a moment ago); only dates not among it are written,
+    by the history writer, after the request. The reader is shown them at once: this process knows them now.
+    """
     at = seen_at or timezone.now()
-    rows = [
-        PromiseDate(company=order.company, number=order.number, kind=kind, value=value, first_seen_at=at)
-        for order in orders
-        for kind, value in ((SHIP, order.confirmed_ship_date), (RECEIPT, order.confirmed_receipt_date))
-        if value is not None
-    ]
-    if rows:
-        PromiseDate.objects.bulk_create(rows, ignore_conflicts=True)
-        _histories.delete(*{_order_key(row.company, row.number) for row in rows})
+    orders = [order for order in orders if order.confirmed_ship_date or order.confirmed_receipt_date]
+    if not orders:
+        return
+    histories = _promise_histories({(order.company, order.number) for order in orders})
+    for order in orders:
+        key = (order.company, order.number)
+        history = histories[key]
+        ship, receipt = list(history.ship), list(history.receipt)
+        for kind, value, known in ((SHIP, order.confirmed_ship_date, ship),
+                                   (RECEIPT, order.confirmed_receipt_date, receipt)):
+            if value is not None and all(promise.value != value for promise in known):
+                known.append(Promise(value, at))
+                _writer.put(PromiseDate(company=order.company, number=order.number, kind=kind, value=value,
+                                        first_seen_at=at))
+        if (len(ship), len(receipt)) != (len(history.ship), len(history.receipt)):
+            histories[key] = PromiseHistory(ship=tuple(ship), receipt=tuple(receipt))
+            _histories.set(_order_key(*key), histories[key])
 
 
 def promise_history(*, company: str, number: str) -> PromiseHistory:
-    key = _order_key(company, number)
-    known: PromiseHistory | None = _histories.get(key)
-    if known is not None:
-        return known
-    history = _promise_history_read(company=company, number=number)
-    _histories.set(key, history)
-    return history
+    return _promise_histories({(company, number)})[(company, number)]
 
 
-def _promise_history_read(*, company: str, number: str) -> PromiseHistory:
-    rows = PromiseDate.objects.filter(company=company, number=number).order_by("first_seen_at", "value")
-    found: dict[str, list[Promise]] = {SHIP: [], RECEIPT: []}
-    for kind, value, seen in rows.values_list("kind", "value", "first_seen_at"):
-        found.setdefault(kind, []).append(Promise(value, seen))
-    return PromiseHistory(ship=tuple(found[SHIP]), receipt=tuple(found[RECEIPT]))
+def _promise_histories(orders: set[tuple[str, str]]) -> dict[tuple[str, str], PromiseHistory]:
+    """Each order's history, from what this process knows of a moment ago, else in one query for the rest."""
+    found: dict[tuple[str, str], PromiseHistory] = {}
+    for order in orders:
+        known: PromiseHistory | None = _histories.get(_order_key(*order))
+        if known is not None:
+            found[order] = known
+    missing = orders - found.keys()
+    if not missing:
+        return found
+    promises: dict[tuple[str, str], dict[str, list[Promise]]] = {order: {SHIP: [], RECEIPT: []} for order in missing}
+    rows = PromiseDate.objects.filter(company__in={c for c, _ in missing}, number__in={n for _, n in missing})
+    for company, number, kind, value, seen in rows.order_by("first_seen_at", "value").values_list(
+            "company", "number", "kind", "value", "first_seen_at"):
+        if (company, number) in promises:  # the query's cross product may hold another company's same number
+            promises[company, number].setdefault(kind, []).append(Promise(value, seen))
+    for order, kinds in promises.items():
+        found[order] = PromiseHistory(ship=tuple(kinds[SHIP]), receipt=tuple(kinds[RECEIPT]))
+        _histories.set(_order_key(*order), found[order])
+    return found
 
 
 def _short(value: date, today: date) -> str:
@@ -107,25 +133,44 @@ def promise_history_text(promises: tuple[Promise, ...]) -> str:
 def order_seen_compare(*, user_id: int, company: str, number: str, state: State) -> list[Change] | None:
     """What changed since this user last saw this order, and remember what they see now.
 
-    None on the first view (nothing to compare with), [] when nothing changed. Writes only when something did.
+    None on the first view (nothing to compare with), [] when nothing changed. Writes (through the history writer,
+    after the request) only when something did.
     """
     key = f"{user_id}|{_order_key(company, number)}"
     if _seen_states.get(key) == state:
         return []  # what this process recorded or read for them a moment ago: nothing changed since
-    seen = OrderSeen.objects.filter(user_id=user_id, company=company, number=number).first()
-    now = timezone.now()
-    if seen is None:
-        # One INSERT ... ON CONFLICT DO NOTHING: if the same user's other tab recorded it a moment ago, that stands.
-        OrderSeen.objects.bulk_create(
-            [OrderSeen(user_id=user_id, company=company, number=number, state=state, seen_at=now)],
-            ignore_conflicts=True,
-        )
-        _seen_states.set(key, state)
-        return None
-    if seen.state == state:
-        _seen_states.set(key, state)
-        return []
-    changes = state_changes(seen.state, state)
-    OrderSeen.objects.filter(pk=seen.pk).update(state=state, seen_at=now)
+    before = OrderSeen.objects.filter(user_id=user_id, company=company, number=number).values_list("state", flat=True)
+    seen = next(iter(before[:1]), None)
     _seen_states.set(key, state)
-    return changes
+    if seen == state:
+        return []
+    _writer.put(OrderSeen(user_id=user_id, company=company, number=number, state=state, seen_at=timezone.now()))
+    return None if seen is None else state_changes(seen, state)
+
+
+class _HistoryWriter(BatchWriter[PromiseDate | OrderSeen]):
+    """Promise dates and "last seen" records, written after the requests that saw them, a batch at a time."""
+
+    def write(self, items: list[PromiseDate | OrderSeen]) -> None:
+        promises = [item for item in items if isinstance(item, PromiseDate)]
+        # The same user's same order twice in one batch (two tabs): what they saw last is what stands.
+        seen = list({(s.user_id, s.company, s.number): s for s in items if isinstance(s, OrderSeen)}.values())
+        if promises:
+            # A date another process recorded first keeps its first sighting.
+            PromiseDate.objects.bulk_create(promises, ignore_conflicts=True)
+        if seen:
+            OrderSeen.objects.bulk_create(seen, update_conflicts=True, unique_fields=["user", "company", "number"],
+                                          update_fields=["state", "seen_at"])
+
+
+def _lost(reason: str, count: int, exc: BaseException | None = None) -> None:
+    metrics.HISTORY_LOST.labels(reason=reason).inc(count)
+    logger.error("history.%s", reason, extra={"records": count}, exc_info=exc)
+
+
+_writer = _HistoryWriter(name="history-writer", lost=_lost)
+
+
+def history_flush(timeout: float | None = None) -> bool:
+    """Write every promise date and "last seen" record queued so far; False if `timeout` seconds ran out first."""
+    return _writer.flush(timeout)

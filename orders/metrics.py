@@ -26,6 +26,9 @@ TOKEN_REFRESHES = Counter("fno_token_refreshes_total", "Access tokens acquired f
 AUDIT_LOST = Counter(
     "portal_audit_records_lost_total", "Audit records (lookups, F&O calls) never written, by why", ["reason"],
 )
+HISTORY_LOST = Counter(
+    "portal_history_records_lost_total", "Promise dates and last-seen records never written, by why", ["reason"],
+)
 
 
 def cache_event(event: str) -> None:

@@ -18,7 +18,7 @@ def _forget_everything() -> None:
     from orders.resilience import breaker
     from orders.views.health import readyz_forget
 
-    audit._writer._pending.clear()
+    audit._writer.pending_forget()
     breaker.state_forget()
     cache.clear()
     cached_reads.local_cache_clear()

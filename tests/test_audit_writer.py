@@ -52,14 +52,14 @@ def _lost(reason: str) -> float:
 def _wrap_write(writer: audit._Writer, before, monkeypatch) -> list[str]:
     """Call `before(records)` ahead of every batch the writer writes; returns the names of the threads that wrote."""
     threads: list[str] = []
-    real = writer._write
+    real = writer.write
 
     def write(items):
         threads.append(threading.current_thread().name)
         before(items)
         real(items)
 
-    monkeypatch.setattr(writer, "_write", write)
+    monkeypatch.setattr(writer, "write", write)
     return threads
 
 

@@ -1,0 +1,105 @@
+"""The order history (promise dates, what each user last saw) as production writes it (AUDIT_WRITE_MODE=async): a
+lookup reads what it must show and leaves every write to the history writer's thread, which writes a batch at a
+time and keeps the first sighting of a date and each user's last view.
+
+Each test has a writer of its own, stopped (its database connection closed) at the end. Nothing here waits on the
+clock: a test waits for the writer's queue to drain, bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from orders import audit, history
+from orders.models import OrderSeen, PromiseDate
+from orders.services import api_token_create, order_cache_purge
+from tests.factories import order_row
+from tests.fakes import FakeFnO
+
+pytestmark = pytest.mark.django_db(transaction=True)
+DRAIN_SECONDS = 30.0
+ORDER = "/api/v1/orders/usmf/000123"
+
+
+@pytest.fixture
+def writer(settings) -> Iterator[history._HistoryWriter]:
+    settings.AUDIT_WRITE_MODE = "async"  # the audit's writer too: each has a fresh one, closed at the end
+    fresh, fresh_audit = history._HistoryWriter(name="history-writer", lost=history._lost), audit._Writer()
+    (previous, history._writer), (previous_audit, audit._writer) = (history._writer, fresh), (audit._writer,
+                                                                                               fresh_audit)
+    yield fresh
+    fresh.close(timeout=DRAIN_SECONDS)
+    fresh_audit.close(timeout=DRAIN_SECONDS)
+    history._writer, audit._writer = previous, previous_audit
+
+
+def _history_sql(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"].split(" ", 1)[0] for q in queries.captured_queries
+            if "orders_orderseen" in q["sql"] or "orders_promisedate" in q["sql"]]
+
+
+def test_a_live_lookup_reads_the_history_once_each_and_the_writer_thread_writes_it(
+    writer, alice, fake_fno: FakeFnO, monkeypatch
+) -> None:
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001",
+                                                      ConfirmedShippingDate="2026-12-12T12:00:00Z")]
+    threads: list[str] = []
+    real = writer.write
+    monkeypatch.setattr(writer, "write", lambda items: (threads.append(threading.current_thread().name),
+                                                        real(items)))
+    api = Client(HTTP_AUTHORIZATION="Bearer " + api_token_create(user=alice, name="phone")[1])
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api.get(ORDER).json()
+    # What was seen of the order's dates and what this user saw last: one SELECT each, and no write on the request.
+    assert _history_sql(queries) == ["SELECT", "SELECT"]
+    assert [p["date"] for p in body["promise_history"]["confirmed_ship_date"]] == ["2026-12-12"]
+    assert body["changes_since_last_view"] == []
+
+    assert history.history_flush(timeout=DRAIN_SECONDS)
+    assert list(PromiseDate.objects.values_list("number", "kind", "value")) == [
+        ("000123", "ship", date(2026, 12, 12))]
+    assert list(OrderSeen.objects.values_list("user_id", "number")) == [(alice.pk, "000123")]
+    assert set(threads) == {"history-writer"}  # never on the request's thread
+
+    # The date moves: the next live read shows both promises and the change, and the writer records the new one.
+    fake_fno.rows["SalesOrderHeadersV2"][0]["ConfirmedShippingDate"] = "2026-12-19T12:00:00Z"
+    order_cache_purge(company="usmf", account="US-001", number="000123")
+    history._histories.clear()
+    history._seen_states.clear()  # as another process would: from the database
+    body = api.get(ORDER).json()
+    assert body["changes_since_last_view"] == [
+        {"field": "confirmed_ship_date", "from": "2026-12-12", "to": "2026-12-19"}]
+    assert [p["date"] for p in body["promise_history"]["confirmed_ship_date"]] == ["2026-12-12", "2026-12-19"]
+    assert history.history_flush(timeout=DRAIN_SECONDS)
+    assert sorted(PromiseDate.objects.values_list("value", flat=True)) == [date(2026, 12, 12), date(2026, 12, 19)]
+    assert OrderSeen.objects.get().state["confirmed_ship_date"] == "2026-12-19"
+
+
+def test_a_batch_keeps_a_dates_first_sighting_and_each_users_last_view(writer, alice) -> None:
+    first, later = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
+    PromiseDate.objects.create(company="usmf", number="000123", kind="ship", value=date(2026, 12, 12),
+                               first_seen_at=first)
+    OrderSeen.objects.create(user=alice, company="usmf", number="000123", state={"status": "open"}, seen_at=first)
+    writer.write([
+        PromiseDate(company="usmf", number="000123", kind="ship", value=date(2026, 12, 12), first_seen_at=later),
+        OrderSeen(user=alice, company="usmf", number="000123", state={"status": "picked"}, seen_at=later),
+        OrderSeen(user=alice, company="usmf", number="000123", state={"status": "shipped"}, seen_at=later),
+        OrderSeen(user=alice, company="usmf", number="000124", state={"status": "open"}, seen_at=later),
+    ])
+    assert PromiseDate.objects.get().first_seen_at == first  # another process saw it first: that stands
+    assert dict(OrderSeen.objects.values_list("number", "state")) == {
+        "000123": {"status": "shipped"}, "000124": {"status": "open"}}
+
+
+def test_what_is_queued_when_the_process_exits_is_written(writer, alice) -> None:
+    writer.put(OrderSeen(user=alice, company="usmf", number="000123", state={}, seen_at=datetime.now(UTC)))
+    writer.close(timeout=DRAIN_SECONDS)
+    assert OrderSeen.objects.filter(user=alice).count() == 1
