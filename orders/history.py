@@ -9,11 +9,14 @@ a background writer (orders.batch_writer) after the request, in batches. Order n
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -57,6 +60,36 @@ class PromiseHistory:
         return bool(self.ship or self.receipt)
 
 
+# The two reads a live lookup makes, in plain SQL: building the query through the ORM costs about three times what
+# running it does (measured here: ~330 us against ~100 us of CPU), and every cold lookup runs both. Values are
+# always parameters; tests/orders/test_history_writer.py runs both on SQLite and PostgreSQL.
+_PROMISES_SQL = ('SELECT "company", "number", "kind", "value", "first_seen_at" FROM "orders_promisedate" '
+                 'WHERE "company" IN ({companies}) AND "number" IN ({numbers}) ORDER BY "first_seen_at", "value"')
+_SEEN_SQL = 'SELECT "state" FROM "orders_orderseen" WHERE "user_id" = %s AND "company" = %s AND "number" = %s'
+
+
+def _select(sql: str, params: Sequence[str | int]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+# What each database hands back outside the ORM: PostgreSQL typed values (JSON as text, as Django asks psycopg),
+# SQLite text or naive UTC datetimes.
+def _date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _instant(value: datetime | str) -> datetime:
+    instant = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return instant if timezone.is_aware(instant) else instant.replace(tzinfo=UTC)
+
+
+def _json(value: str | bytes | State) -> State:
+    state: State = json.loads(value) if isinstance(value, str | bytes) else value
+    return state
+
+
 def promise_dates_record(*, orders: Iterable[SalesOrder], seen_at: datetime | None = None) -> None:
     """Remember each confirmed date of these orders that was not seen before.
 
@@ -98,11 +131,12 @@ def _promise_histories(orders: set[tuple[str, str]]) -> dict[tuple[str, str], Pr
     if not missing:
         return found
     promises: dict[tuple[str, str], dict[str, list[Promise]]] = {order: {SHIP: [], RECEIPT: []} for order in missing}
-    rows = PromiseDate.objects.filter(company__in={c for c, _ in missing}, number__in={n for _, n in missing})
-    for company, number, kind, value, seen in rows.order_by("first_seen_at", "value").values_list(
-            "company", "number", "kind", "value", "first_seen_at"):
+    companies, numbers = sorted({c for c, _ in missing}), sorted({n for _, n in missing})
+    # Only placeholders go into the statement, one per value.
+    sql = _PROMISES_SQL.format(companies=", ".join(["%s"] * len(companies)), numbers=", ".join(["%s"] * len(numbers)))
+    for company, number, kind, value, seen in _select(sql, [*companies, *numbers]):
         if (company, number) in promises:  # the query's cross product may hold another company's same number
-            promises[company, number].setdefault(kind, []).append(Promise(value, seen))
+            promises[company, number].setdefault(kind, []).append(Promise(_date(value), _instant(seen)))
     for order, kinds in promises.items():
         found[order] = PromiseHistory(ship=tuple(kinds[SHIP]), receipt=tuple(kinds[RECEIPT]))
         _histories.set(_order_key(*order), found[order])
@@ -139,8 +173,8 @@ def order_seen_compare(*, user_id: int, company: str, number: str, state: State)
     key = f"{user_id}|{_order_key(company, number)}"
     if _seen_states.get(key) == state:
         return []  # what this process recorded or read for them a moment ago: nothing changed since
-    before = OrderSeen.objects.filter(user_id=user_id, company=company, number=number).values_list("state", flat=True)
-    seen = next(iter(before[:1]), None)
+    found = _select(_SEEN_SQL, [user_id, company, number])
+    seen = _json(found[0][0]) if found else None
     _seen_states.set(key, state)
     if seen == state:
         return []
