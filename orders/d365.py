@@ -91,6 +91,7 @@ def build_odata_client(
         max_connections=settings.D365_MAX_CONNECTIONS,
         user_agent=f"fno-order-portal/{settings.VERSION}",
         transport=transport,
+        url=settings.D365_URL,
     )
     return ODataClient(
         service_root=settings.D365_URL + "/data/",

@@ -44,6 +44,7 @@ def _steps(run: CheckRun) -> None:
         read_timeout=settings.D365_TIMEOUT_SECONDS,
         user_agent=f"fno-order-portal/{settings.VERSION} fno_check",
         transport=run.transport,
+        url=settings.D365_URL,
     )
     try:
         run.client = ODataClient(service_root=settings.D365_URL + "/data/", http=run.http, tokens=tokens,

@@ -11,7 +11,7 @@ from orders.fno_check.edmx import ServiceModel
 from orders.fno_check.report import CheckLine, Outcome, TokenClaims
 from orders.fno_reads import EntityRead
 from orders.odata.auth import TokenProvider
-from orders.odata.client import Deadline, ODataClient
+from orders.odata.client import Deadline, HttpPool, ODataClient
 
 
 class CheckRun:
@@ -26,7 +26,7 @@ class CheckRun:
         self.transport = transport
         self.model: ServiceModel | None = None
         self.client: ODataClient | None = None
-        self.http: httpx.Client | None = None
+        self.http: HttpPool | None = None
 
     def add(self, section: str, subject: str, outcome: Outcome, detail: str, *, setting: str = "",
             latency_ms: int | None = None) -> None:

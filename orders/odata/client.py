@@ -15,8 +15,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
 from .auth import TokenProvider
 from .calls import CallGuard, CallRecord, Deadline
 from .errors import AuthenticationFailed, MalformedResponse, ODataError, ServerError, TransportFailed, UrlTooLong
@@ -24,6 +22,7 @@ from .exchange import (
     ACTIVITY_ID_HEADER,
     REQUEST_ID_HEADER,
     Exchanger,
+    HttpPool,
     build_http_client,
     json_body,
     raw_body,
@@ -38,6 +37,7 @@ __all__ = [
     "CallGuard",
     "CallRecord",
     "Deadline",
+    "HttpPool",
     "ODataClient",
     "Page",
     "build_http_client",
@@ -62,7 +62,7 @@ class ODataClient:
         self,
         *,
         service_root: str,
-        http: httpx.Client,
+        http: HttpPool,
         tokens: TokenProvider,
         max_pages: int = 10,
         max_response_bytes: int = 8 * 1024 * 1024,

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import ssl
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -30,6 +32,22 @@ ACTIVITY_ID_HEADER = "ms-dyn-aid"
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class HttpPool:
+    """The pooled keep-alive connections to F&O and what every exchange sends with them.
+
+    httpx's transport, used directly: httpx.Client's per-request layer (header and cookie merging, redirects, auth
+    flows, hooks) does nothing this read-only client needs, and cost a third of each exchange's CPU.
+    """
+
+    transport: httpx.BaseTransport
+    timeout: httpx.Timeout
+    headers: tuple[tuple[str, str], ...]
+
+    def close(self) -> None:
+        self.transport.close()
+
+
 def build_http_client(
     *,
     connect_timeout: float = 3.0,
@@ -38,18 +56,35 @@ def build_http_client(
     max_connections: int = 50,
     user_agent: str = "fno-order-portal",
     transport: httpx.BaseTransport | None = None,
-) -> httpx.Client:
-    tls = ssl.create_default_context()
-    # F&O refuses TLS below 1.2.
-    tls.minimum_version = ssl.TLSVersion.TLSv1_2
-    return httpx.Client(
-        verify=tls,
+    url: str = "",
+) -> HttpPool:
+    """The pool for F&O at `url`, through the proxy the environment names for it (HTTPS_PROXY, HTTP_PROXY,
+    ALL_PROXY, NO_PROXY), as httpx.Client would; `transport` replaces the network (tests)."""
+    if transport is None:
+        tls = ssl.create_default_context()
+        # F&O refuses TLS below 1.2.
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        transport = httpx.HTTPTransport(
+            verify=tls,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            proxy=environment_proxy(url),
+        )
+    return HttpPool(
         transport=transport,
         timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=pool_timeout),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-        headers={"User-Agent": user_agent, "Accept": "application/json", "OData-MaxVersion": "4.0"},
-        follow_redirects=False,
+        headers=(("User-Agent", user_agent), ("Accept", "application/json"), ("Accept-Encoding", "gzip, deflate"),
+                 ("OData-MaxVersion", "4.0")),
     )
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment sets for `url`: its scheme's (HTTPS_PROXY, HTTP_PROXY) or ALL_PROXY, unless
+    NO_PROXY exempts its host."""
+    parts = urlsplit(url)
+    if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 def request_target_length(url: str) -> int:
@@ -76,7 +111,7 @@ class Exchanger:
     def __init__(
         self,
         *,
-        http: httpx.Client,
+        http: HttpPool,
         tokens: TokenProvider,
         max_response_bytes: int,
         on_call: Callable[[CallRecord], None] | None,
@@ -100,10 +135,10 @@ class Exchanger:
         # One GUID per HTTP exchange, retries included: F&O's telemetry and Microsoft support key on it.
         client_request_id = str(uuid.uuid4())
         activity_id = ""
-        headers = {REQUEST_ID_HEADER: client_request_id}
+        headers = [*self._http.headers, (REQUEST_ID_HEADER, client_request_id)]
         token = self._tokens.token(timeout=deadline.remaining())
         if token:
-            headers["Authorization"] = f"Bearer {token}"
+            headers.append(("Authorization", f"Bearer {token}"))
         started = time.monotonic()
         status: int | None = None
         outcome = "ok"
@@ -112,16 +147,20 @@ class Exchanger:
             if remaining <= 0:
                 raise TransportFailed("deadline spent while getting a token", timed_out=True)
             base = self._http.timeout
-            timeout = httpx.Timeout(
-                connect=_cap(base.connect, remaining),
-                read=_cap(base.read, remaining),
-                write=_cap(base.write, remaining),
-                pool=_cap(base.pool, remaining),
-            )
-            with self._http.stream("GET", url, headers=headers, timeout=timeout) as response:
+            timeout = {
+                "connect": _cap(base.connect, remaining),
+                "read": _cap(base.read, remaining),
+                "write": _cap(base.write, remaining),
+                "pool": _cap(base.pool, remaining),
+            }
+            request = httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout})
+            response = self._http.transport.handle_request(request)
+            try:
                 status = response.status_code
                 activity_id = _activity_id(response)
                 body = self._read_body(response, deadline)
+            finally:
+                response.close()
             if status >= 400:
                 error = error_from_response(response, body=body, key_read=key_read)
                 if isinstance(error, AuthenticationFailed) and token:

@@ -245,9 +245,41 @@ def test_spent_deadline_makes_no_call() -> None:
 def test_tls_floor_is_1_2() -> None:
     import ssl
 
-    client = build_http_client()
-    context = client._transport._pool._ssl_context  # the context httpx hands to every https connection
+    pool = build_http_client()
+    context = pool.transport._pool._ssl_context  # the context httpx hands to every https connection
     assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
+
+
+def test_fno_is_reached_through_the_proxy_the_environment_names_unless_no_proxy_exempts_it(monkeypatch) -> None:
+    import socket
+    import threading
+
+    # A proxy that answers one request with an empty collection and remembers what it was asked.
+    asked: list[bytes] = []
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        connection, _ = server.accept()
+        with connection:
+            asked.append(connection.recv(65536).split(b"\r\n", 1)[0])
+            body = b'{"value": []}'
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                               + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    threading.Thread(target=answer, daemon=True).start()
+    proxy = f"http://127.0.0.1:{server.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    root = "http://fno.example.invalid/data/"
+    client = ODataClient(service_root=root, http=build_http_client(url=root, read_timeout=5),
+                         tokens=StaticTokenProvider())
+    page = client.get_page(Query("CustomersV3").page(top=1), deadline=Deadline(5), request_id="PROXY")
+    server.close()
+    assert page.rows == []
+    assert asked == [b"GET http://fno.example.invalid/data/CustomersV3?cross-company=true&$top=1 HTTP/1.1"]
+    monkeypatch.setenv("NO_PROXY", "fno.example.invalid")
+    assert build_http_client(url=root).transport._pool.__class__.__name__ == "ConnectionPool"  # not the proxy's
 
 
 def _guid(value: str) -> bool:
