@@ -1,7 +1,7 @@
 """The lookup audit: what each request saw, for support's reference-code replay and the F&O health page.
 
 Writes go through a background writer (orders.batch_writer), so a lookup never waits on an insert: batched, written
-first when the process exits normally, lost only in a hard crash (normally the last half-second of records). A
+first when the process exits normally, lost only in a hard crash (normally the last second of records). A
 record that is never written is logged and counted in portal_audit_records_lost_total. With AUDIT_WRITE_MODE=sync
 (tests) every record is written at once.
 """

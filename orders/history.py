@@ -33,10 +33,10 @@ from orders.records import SalesOrder
 SHIP, RECEIPT = PromiseDate.Kind.SHIP, PromiseDate.Kind.RECEIPT
 logger = logging.getLogger("orders.history")
 
-# What this process last read or wrote of both records, kept for as long as a hot copy (orders.cached_reads): a
-# look at an order read a moment ago costs no query. What another process writes is seen here within that second
-# and the writer's batch window; what this process writes, at once.
-_KNOWN_SECONDS = 1.0
+# What this process last read or wrote of both records, for two seconds: a look at an order read a moment ago costs
+# no query, and what this process wrote is known here until the history writer's batch (at most a second) landed.
+# What another process writes is seen here within those two seconds and its writer's batch window.
+_KNOWN_SECONDS = 2.0
 _histories = LocalCache(max_entries=5_000, ttl=_KNOWN_SECONDS)
 _seen_states = LocalCache(max_entries=20_000, ttl=_KNOWN_SECONDS)
 
