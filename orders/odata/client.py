@@ -75,6 +75,7 @@ class ODataClient:
         if root.scheme not in ("http", "https") or not root.netloc:
             raise ValueError("the OData service root must be an absolute http(s) URL")
         self._root = root
+        self._origin = f"{root.scheme}://{root.netloc}"
         self.tokens = tokens
         self._exchanger = Exchanger(http=http, tokens=tokens, max_response_bytes=max_response_bytes, on_call=on_call)
         self._max_pages = max_pages
@@ -160,7 +161,9 @@ class ODataClient:
         self, url: str, entity_set: str, deadline: Deadline, request_id: str, key_read: bool,
         parse: Callable[[bytes], T],
     ) -> T:
-        length = request_target_length(url)
+        # Our own URLs start with the service root, and then their length needs no parsing (a nextLink's may).
+        own = url.startswith(self._origin + "/") and "#" not in url
+        length = len(url) - len(self._origin) if own else request_target_length(url)
         if length > self.max_url_length:
             # Before the token, the guard or the network: sending it would only earn a 404.15 or 414.
             raise UrlTooLong(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, wait
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -35,24 +36,33 @@ _JOURNAL_MISSING_SECONDS = 600
 _journal_known = LocalCache(max_entries=1, ttl=5.0)
 
 
+@lru_cache(maxsize=8)
+def _shapes(
+    sales_orders: str, lines: str, packing_slips: str, invoices: str, journal: str, journal_lines: str
+) -> tuple[Query, Query, Query, Query, Query]:
+    """Each read's query without its filter (entity, fields, order, page), for these entity names: built, and its
+    names checked, once per process rather than on every cold lookup."""
+    return (
+        Query(sales_orders).selecting(*SalesOrder.FIELDS).expanding(lines, *OrderLine.FIELDS).page(top=2),
+        Query(packing_slips).selecting(*PackingSlipTracking.FIELDS).ordered_by("DeliveryDate").page(top=SLIPS_MAX),
+        Query(invoices).selecting(*Invoice.FIELDS).ordered_by("InvoiceDate").page(top=200),
+        Query(journal).selecting(*PackingSlip.FIELDS).ordered_by("DeliveryDate", "PackingSlipId").page(top=SLIPS_MAX),
+        # The journal's lines carry no customer account; they are kept only for slips of the account-scoped read.
+        Query(journal_lines).selecting(*PackingSlipLine.FIELDS).ordered_by("PackingSlipId", "LineNum")
+        .page(top=SLIP_LINES_MAX),
+    )
+
+
+def _queries() -> tuple[Query, Query, Query, Query, Query]:
+    return _shapes(settings.D365_ENTITY_SALES_ORDERS, settings.D365_NAV_SALES_ORDER_LINES,
+                   settings.D365_ENTITY_PACKING_SLIPS, settings.D365_ENTITY_INVOICES,
+                   settings.D365_ENTITY_PACKING_SLIP_JOURNAL, settings.D365_ENTITY_PACKING_SLIP_LINES)
+
+
 def _journal_queries(accounts: tuple[AccountRef, ...], company: str, number: str) -> tuple[Query, Query]:
     order = eq("dataAreaId", company) & eq("SalesId", number)
-    slips = (
-        Query(settings.D365_ENTITY_PACKING_SLIP_JOURNAL)
-        .where(order & any_of(*(eq("OrderAccount", a.account) for a in accounts)))
-        .selecting(*PackingSlip.FIELDS)
-        .ordered_by("DeliveryDate", "PackingSlipId")
-        .page(top=SLIPS_MAX)
-    )
-    # The journal's lines carry no customer account; they are kept only for slips of the account-scoped read above.
-    lines = (
-        Query(settings.D365_ENTITY_PACKING_SLIP_LINES)
-        .where(order)
-        .selecting(*PackingSlipLine.FIELDS)
-        .ordered_by("PackingSlipId", "LineNum")
-        .page(top=SLIP_LINES_MAX)
-    )
-    return slips, lines
+    _, _, _, slips, lines = _queries()
+    return slips.where(order & any_of(*(eq("OrderAccount", a.account) for a in accounts))), lines.where(order)
 
 
 def journal_missing() -> bool:
@@ -92,22 +102,11 @@ def order_rows_for_customer(
     the site has no journal entities), shipping_complete, invoices. Not theirs, or not there: OrderNotFound."""
     client = d365.get_odata_client()
     # One query across every company and account of the customer; F&O has no `in`, so this is an `or` chain.
-    header_query = (
-        Query(settings.D365_ENTITY_SALES_ORDERS)
-        .where(accounts_filter([(a.company, a.account) for a in accounts]) & eq("SalesOrderNumber", number))
-        .selecting(*SalesOrder.FIELDS)
-        .expanding(settings.D365_NAV_SALES_ORDER_LINES, *OrderLine.FIELDS)
-        .page(top=2)
-    )
+    header_shape, slips_shape, invoices_shape, _, _ = _queries()
+    header_query = header_shape.where(accounts_filter([(a.company, a.account) for a in accounts])
+                                      & eq("SalesOrderNumber", number))
     documents = eq("dataAreaId", company) & eq("SalesOrderNumber", number)
-    slips_query = (
-        Query(settings.D365_ENTITY_PACKING_SLIPS).where(documents).selecting(*PackingSlipTracking.FIELDS)
-        .ordered_by("DeliveryDate").page(top=SLIPS_MAX)
-    )
-    invoices_query = (
-        Query(settings.D365_ENTITY_INVOICES).where(documents).selecting(*Invoice.FIELDS)
-        .ordered_by("InvoiceDate").page(top=200)
-    )
+    slips_query, invoices_query = slips_shape.where(documents), invoices_shape.where(documents)
     with_journal = not journal_missing()
     queries = (slips_query, invoices_query, *(_journal_queries(accounts, company, number) if with_journal else ()))
 
