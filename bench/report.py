@@ -11,7 +11,7 @@ from bench.procs import GROUPS
 SIDES = ("ceiling", "cached_api", "cached_web")
 
 
-def _median(values: list[float]) -> float:
+def median(values: list[float]) -> float:
     return round(statistics.median(values), 3) if values else float("nan")
 
 
@@ -33,16 +33,16 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
     for side in SIDES:
         sides = [runs[f"round{r}_{side}"] for r in rounds]
         out[side] = {
-            "rps": _median([s["rps"] for s in sides]),
-            "cpu_ms_per_request": _median([s["server_cpu_ms_per_request"] for s in sides]),
-            **{k: _median([s[k] for s in sides]) for k in ("p50_ms", "p95_ms", "p99_ms")},
+            "rps": median([s["rps"] for s in sides]),
+            "cpu_ms_per_request": median([s["server_cpu_ms_per_request"] for s in sides]),
+            **{k: median([s[k] for s in sides]) for k in ("p50_ms", "p95_ms", "p99_ms")},
             "errors": sum(s["errors"] for s in sides),
             "worker_starts": sum(s["worker_starts"] for s in sides),
         }
         if side != "ceiling":
-            out[side]["ratio_to_ceiling"] = _median([row[side]["ratio"] for row in table])
+            out[side]["ratio_to_ceiling"] = median([row[side]["ratio"] for row in table])
             out[side]["ratios"] = [row[side]["ratio"] for row in table]
-            out[side]["cpu_ratio_to_ceiling"] = _median([row[side]["cpu_ratio"] for row in table])
+            out[side]["cpu_ratio_to_ceiling"] = median([row[side]["cpu_ratio"] for row in table])
     return out
 
 
