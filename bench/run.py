@@ -47,7 +47,7 @@ class Bench:
         sim_before = self._sim_calls()
         before = procs.sample()
         result = run()
-        time.sleep(self.args.settle)  # the audit writer flushes twice a second: its work belongs to this run
+        time.sleep(self.args.settle)  # the background writers flush once a second: their work belongs to this run
         after = procs.sample()
         cpu = procs.cpu_between(before, after, self.roles)
         requests = max(result["requests"], 1)

@@ -64,10 +64,12 @@ class BatchWriter(Generic[Item]):
             with self._lock:
                 self._pending.append(item)
             if self.completes(item):
+                with self._lock:
+                    items, self._pending = self._pending, []
                 try:
-                    self._write_pending()
+                    self.write(items)
                 except Exception as exc:
-                    self._lost("write_failed", 1, exc)  # never worth failing the request that wrote it
+                    self._lost("write_failed", len(items), exc)  # never worth failing the request that wrote it
             return
         self._ensure_thread()
         try:

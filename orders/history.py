@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -171,10 +172,11 @@ def order_seen_compare(*, user_id: int, company: str, number: str, state: State)
     after the request) only when something did.
     """
     key = f"{user_id}|{_order_key(company, number)}"
-    if _seen_states.get(key) == state:
-        return []  # what this process recorded or read for them a moment ago: nothing changed since
-    found = _select(_SEEN_SQL, [user_id, company, number])
-    seen = _json(found[0][0]) if found else None
+    seen: State | None = _seen_states.get(key)
+    if seen is None:
+        found = _select(_SEEN_SQL, [user_id, company, number])
+        seen = _json(found[0][0]) if found else None
+    # else: what this process recorded or read for them a moment ago, which its writer may not have written yet
     _seen_states.set(key, state)
     if seen == state:
         return []
@@ -188,13 +190,38 @@ class _HistoryWriter(BatchWriter[PromiseDate | OrderSeen]):
     def write(self, items: list[PromiseDate | OrderSeen]) -> None:
         promises = [item for item in items if isinstance(item, PromiseDate)]
         # The same user's same order twice in one batch (two tabs): what they saw last is what stands.
-        seen = list({(s.user_id, s.company, s.number): s for s in items if isinstance(s, OrderSeen)}.values())
+        seen = {(s.user_id, s.company, s.number): s for s in items if isinstance(s, OrderSeen)}
         if promises:
             # A date another process recorded first keeps its first sighting.
             PromiseDate.objects.bulk_create(promises, ignore_conflicts=True)
         if seen:
-            OrderSeen.objects.bulk_create(seen, update_conflicts=True, unique_fields=["user", "company", "number"],
-                                          update_fields=["state", "seen_at"])
+            # A user deleted since their look takes nobody else's record down with them.
+            users = set(get_user_model().objects.filter(pk__in={s.user_id for s in seen.values()})
+                        .values_list("pk", flat=True))
+            _seen_upsert([s for s in seen.values() if s.user_id in users])
+
+
+# Another process's batch may land after ours with an older look: only a later look replaces an earlier one.
+_SEEN_UPSERT_SQL = (
+    'INSERT INTO "orders_orderseen" ("user_id", "company", "number", "state", "seen_at") VALUES {rows} '
+    'ON CONFLICT ("user_id", "company", "number") DO UPDATE SET "state" = excluded."state", '
+    '"seen_at" = excluded."seen_at" WHERE "orders_orderseen"."seen_at" < excluded."seen_at"'
+)
+
+
+def _seen_upsert(records: list[OrderSeen]) -> None:
+    if not records:
+        return
+    state_field, seen_field = OrderSeen._meta.get_field("state"), OrderSeen._meta.get_field("seen_at")
+    params: list[Any] = []  # values as each database takes them (JSON adapted, datetimes as the backend stores them)
+    for record in records:
+        params += [record.user_id, record.company, record.number,
+                   state_field.get_db_prep_save(record.state, connection),
+                   seen_field.get_db_prep_save(record.seen_at, connection)]
+    # Only placeholders go into the statement, five per record.
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(records))
+    with connection.cursor() as cursor:
+        cursor.execute(_SEEN_UPSERT_SQL.format(rows=rows), params)
 
 
 def _lost(reason: str, count: int, exc: BaseException | None = None) -> None:

@@ -84,7 +84,9 @@ def environment_proxy(url: str) -> str | None:
     if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
         return None
     proxies = urllib.request.getproxies()
-    return proxies.get(parts.scheme) or proxies.get("all")
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    # "proxy.corp:3128" means http://proxy.corp:3128, as httpx.Client and curl read it.
+    return proxy if not proxy or "://" in proxy else f"http://{proxy}"
 
 
 def request_target_length(url: str) -> int:

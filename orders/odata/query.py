@@ -135,10 +135,14 @@ def all_of(*filters: Filter) -> Filter:
     return Filter(" and ".join(f.inside("and") for f in filters), chain="and")
 
 
-@lru_cache(maxsize=1024)
 def _encode(value: str) -> str:
-    # Memoised: a query shape's $select, $expand and $orderby are the same on every read of it.
     return quote(value, safe=_QUERY_SAFE)
+
+
+# A query shape's $select, $expand and $orderby are the same on every read of it (never user input: names are
+# checked against the identifier pattern), so their encoding is kept.
+_encode_shape = lru_cache(maxsize=256)(_encode)
+_SHAPE_PARTS = frozenset({"$select", "$expand", "$orderby"})
 
 
 @dataclass(frozen=True)
@@ -216,7 +220,7 @@ class Query:
         if self.count:
             parts.append(("$count", "true"))
         parts.extend(self.extra)
-        return "&".join(f"{k}={_encode(v)}" for k, v in parts)
+        return "&".join(f"{k}={_encode_shape(v) if k in _SHAPE_PARTS else _encode(v)}" for k, v in parts)
 
     def relative_url(self) -> str:
         qs = self.query_string()

@@ -103,3 +103,37 @@ def test_what_is_queued_when_the_process_exits_is_written(writer, alice) -> None
     writer.put(OrderSeen(user=alice, company="usmf", number="000123", state={}, seen_at=datetime.now(UTC)))
     writer.close(timeout=DRAIN_SECONDS)
     assert OrderSeen.objects.filter(user=alice).count() == 1
+
+
+def test_a_change_seen_before_the_writer_wrote_the_first_look_is_still_told(writer, alice, fake_fno: FakeFnO,
+                                                                            monkeypatch) -> None:
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001",
+                                                      ConfirmedShippingDate="2026-12-12T12:00:00Z")]
+    queued: list[object] = []
+    monkeypatch.setattr(writer, "put", queued.append)  # nothing reaches the database during this test
+    api = Client(HTTP_AUTHORIZATION="Bearer " + api_token_create(user=alice, name="phone")[1])
+    assert api.get(ORDER).json()["changes_since_last_view"] == []  # a first look
+    fake_fno.rows["SalesOrderHeadersV2"][0]["ConfirmedShippingDate"] = "2026-12-19T12:00:00Z"
+    order_cache_purge(company="usmf", account="US-001", number="000123")
+    body = api.get(ORDER).json()
+    assert body["changes_since_last_view"] == [
+        {"field": "confirmed_ship_date", "from": "2026-12-12", "to": "2026-12-19"}]
+    assert not OrderSeen.objects.exists()
+    assert [type(item).__name__ for item in queued].count("OrderSeen") == 2
+
+
+def test_a_batch_that_lands_late_with_an_older_look_does_not_replace_a_newer_one(writer, alice, bob) -> None:
+    older, newer = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)
+    writer.write([OrderSeen(user=alice, company="usmf", number="000123", state={"status": "shipped"},
+                            seen_at=newer)])
+    writer.write([OrderSeen(user=alice, company="usmf", number="000123", state={"status": "open"}, seen_at=older),
+                  OrderSeen(user=bob, company="usmf", number="000124", state={"status": "open"}, seen_at=older)])
+    assert dict(OrderSeen.objects.values_list("user__email", "state")) == {
+        "alice@example.com": {"status": "shipped"}, "bob@example.com": {"status": "open"}}
+
+
+def test_a_look_of_a_user_deleted_since_takes_no_other_record_down(writer, alice, bob) -> None:
+    gone = OrderSeen(user_id=bob.pk, company="usmf", number="000123", state={}, seen_at=datetime.now(UTC))
+    bob.delete()
+    writer.write([gone, OrderSeen(user=alice, company="usmf", number="000123", state={}, seen_at=datetime.now(UTC))])
+    assert list(OrderSeen.objects.values_list("user_id", flat=True)) == [alice.pk]

@@ -17,6 +17,7 @@ from orders.odata.errors import (
     TransportFailed,
     UrlTooLong,
 )
+from orders.odata.exchange import environment_proxy
 from orders.odata.query import Query, eq
 from tests.fakes import AUTHORITY, FakeFnO, FakeIdentityProvider
 
@@ -278,6 +279,8 @@ def test_fno_is_reached_through_the_proxy_the_environment_names_unless_no_proxy_
     server.close()
     assert page.rows == []
     assert asked == [b"GET http://fno.example.invalid/data/CustomersV3?cross-company=true&$top=1 HTTP/1.1"]
+    monkeypatch.setenv("HTTP_PROXY", proxy.removeprefix("http://"))  # no scheme: http, as curl and httpx read it
+    assert environment_proxy(root) == proxy
     monkeypatch.setenv("NO_PROXY", "fno.example.invalid")
     assert build_http_client(url=root).transport._pool.__class__.__name__ == "ConnectionPool"  # not the proxy's
 
