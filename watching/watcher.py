@@ -32,7 +32,7 @@ from orders.models import CustomerAccountLink
 from orders.records import SalesOrder
 from orders.shipments import Shipment
 from watching import outbox
-from watching.locks import claims_with_skip_locked, single_runner
+from watching.locks import claim_turn, claims_with_skip_locked, single_runner
 from watching.models import ChangeEvent, Watch, WatchedOrder
 
 logger = logging.getLogger("watching.watcher")
@@ -87,6 +87,7 @@ def _claim_rows(now: datetime, interval: timedelta) -> list[WatchedOrder] | None
     skip_locked = claims_with_skip_locked()
     due = WatchedOrder.objects.filter(next_check_at__lte=now).order_by("next_check_at", "pk")
     with transaction.atomic():
+        claim_turn()
         first = (due.select_for_update(skip_locked=True) if skip_locked else due).first()
         if first is None:
             return None
