@@ -18,7 +18,7 @@ from django.db import OperationalError
 from django.test import Client
 from prometheus_client import REGISTRY
 
-from orders import audit
+from orders import audit, history
 from orders.models import FnoCall, LookupAudit
 from orders.services import api_token_create
 from simulator.server import Simulator
@@ -38,11 +38,14 @@ class WriterThreadKilled(BaseException):
 @pytest.fixture
 def writer(settings) -> Iterator[audit._Writer]:
     settings.AUDIT_WRITE_MODE = "async"
-    fresh = audit._Writer()
-    previous, audit._writer = audit._writer, fresh
+    # The order history's writer runs in async mode too: a fresh one, stopped (its connection closed) at the end.
+    fresh, fresh_history = audit._Writer(), history._HistoryWriter(name="history-writer", lost=history._lost)
+    (previous, audit._writer), (previous_history, history._writer) = (audit._writer, fresh), (history._writer,
+                                                                                               fresh_history)
     yield fresh
     fresh.close(timeout=DRAIN_SECONDS)
-    audit._writer = previous
+    fresh_history.close(timeout=DRAIN_SECONDS)
+    audit._writer, history._writer = previous, previous_history
 
 
 def _lost(reason: str) -> float:
