@@ -187,6 +187,9 @@ def order_seen_compare(*, user_id: int, company: str, number: str, state: State)
 class _HistoryWriter(BatchWriter[PromiseDate | OrderSeen]):
     """Promise dates and "last seen" records, written after the requests that saw them, a batch at a time."""
 
+    def __init__(self) -> None:
+        super().__init__(name="history-writer", lost=_lost)
+
     def write(self, items: list[PromiseDate | OrderSeen]) -> None:
         promises = [item for item in items if isinstance(item, PromiseDate)]
         # The same user's same order twice in one batch (two tabs): what they saw last is what stands.
@@ -229,7 +232,7 @@ def _lost(reason: str, count: int, exc: BaseException | None = None) -> None:
     logger.error("history.%s", reason, extra={"records": count}, exc_info=exc)
 
 
-_writer = _HistoryWriter(name="history-writer", lost=_lost)
+_writer = _HistoryWriter()
 
 
 def history_flush(timeout: float | None = None) -> bool:

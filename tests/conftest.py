@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -123,3 +124,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter.write_line(f"{len(skipped)} test(s) were skipped; PORTAL_FORBID_SKIPS=1 makes that a failure.",
                             red=True)
         session.exitstatus = 1
+
+
+# Generous: only a writer that hangs takes this long; a drained queue ends the wait at once.
+DRAIN_SECONDS = 30.0
+
+
+@pytest.fixture
+def async_writers(settings) -> Iterator[tuple[Any, Any]]:
+    """The background writers as production runs them (AUDIT_WRITE_MODE=async): a fresh audit writer and history
+    writer, each started by its first item and stopped (its database connection closed) at the end."""
+    from orders import audit, history
+
+    settings.AUDIT_WRITE_MODE = "async"
+    fresh = audit._Writer(), history._HistoryWriter()
+    previous = audit._writer, history._writer
+    audit._writer, history._writer = fresh
+    yield fresh
+    for writer in fresh:
+        writer.close(timeout=DRAIN_SECONDS)
+    audit._writer, history._writer = previous

@@ -77,3 +77,16 @@ class FakeFnO:
     def respond(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Callable:
         content = json.dumps(body).encode() if body is not None else b""
         return lambda request: httpx.Response(status, content=content, headers=headers or {})
+
+
+class CacheDown:
+    """What django-redis answers with IGNORE_EXCEPTIONS while Redis is down."""
+
+    def add(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def incr(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def get(self, *args: object, **kwargs: object) -> None:
+        return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,34 +17,23 @@ from django.db import OperationalError
 from django.test import Client
 from prometheus_client import REGISTRY
 
-from orders import audit, history
+from orders import audit
 from orders.models import FnoCall, LookupAudit
 from orders.services import api_token_create
 from simulator.server import Simulator
+from tests.conftest import DRAIN_SECONDS
 from tests.factories import order_row
 from tests.fakes import FakeFnO
 from tests.processes import manage, migrate, portal_processes, production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
-# Generous: only a writer that hangs takes this long; a drained queue ends the wait at once.
-DRAIN_SECONDS = 30.0
-
-
 class WriterThreadKilled(BaseException):
     """What no `except Exception` catches: it ends the writer thread."""
 
 
 @pytest.fixture
-def writer(settings) -> Iterator[audit._Writer]:
-    settings.AUDIT_WRITE_MODE = "async"
-    # The order history's writer runs in async mode too: a fresh one, stopped (its connection closed) at the end.
-    fresh, fresh_history = audit._Writer(), history._HistoryWriter(name="history-writer", lost=history._lost)
-    (previous, audit._writer), (previous_history, history._writer) = (audit._writer, fresh), (history._writer,
-                                                                                               fresh_history)
-    yield fresh
-    fresh.close(timeout=DRAIN_SECONDS)
-    fresh_history.close(timeout=DRAIN_SECONDS)
-    audit._writer, history._writer = previous, previous_history
+def writer(async_writers) -> audit._Writer:
+    return async_writers[0]
 
 
 def _lost(reason: str) -> float:

@@ -14,7 +14,7 @@ from orders.exceptions import LimitsUnavailable
 from orders.models import LookupAudit
 from orders.resilience import rate_limit
 from tests.factories import PASSWORD, order_row
-from tests.fakes import FakeFnO
+from tests.fakes import CacheDown, FakeFnO
 
 pytestmark = pytest.mark.django_db
 
@@ -32,19 +32,6 @@ def _post(client: Client, number: str, verification: str, address: str = "203.0.
 
 def _text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-class _CacheDown:
-    """What django-redis answers with IGNORE_EXCEPTIONS while Redis is down."""
-
-    def add(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def incr(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def get(self, *args: object, **kwargs: object) -> None:
-        return None
 
 
 def test_every_address_of_one_ipv6_64_shares_one_allowance(client: Client, fake_fno: FakeFnO) -> None:
@@ -144,7 +131,7 @@ def test_a_cache_outage_pauses_guest_tracking_instead_of_lifting_its_limits(
     cache.clear()
     cached_reads.local_cache_clear()
     fake_fno.requests.clear()
-    monkeypatch.setattr(rate_limit, "cache", _CacheDown())
+    monkeypatch.setattr(rate_limit, "cache", CacheDown())
     for response in (_post(client, "001001", "92101"), client.get(link)):
         assert response.status_code == 503
         assert response["Retry-After"] == "60"
@@ -157,7 +144,7 @@ def test_a_cache_outage_pauses_guest_tracking_instead_of_lifting_its_limits(
 
 
 def test_a_cache_outage_still_lets_limits_of_signed_in_customers_through(monkeypatch) -> None:
-    monkeypatch.setattr(rate_limit, "cache", _CacheDown())
+    monkeypatch.setattr(rate_limit, "cache", CacheDown())
     assert rate_limit.rate_take("refresh:1", rate_limit.Rate(1, 60)) is None
     with pytest.raises(LimitsUnavailable):
         rate_limit.rate_take("guest:address:x", rate_limit.Rate(1, 60), fail_closed=True)

@@ -9,7 +9,6 @@ clock: a test waits for the writer's queue to drain, bounded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,27 +16,20 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from orders import audit, history
+from orders import history
 from orders.models import OrderSeen, PromiseDate
 from orders.services import api_token_create, order_cache_purge
+from tests.conftest import DRAIN_SECONDS
 from tests.factories import order_row
 from tests.fakes import FakeFnO
 
 pytestmark = pytest.mark.django_db(transaction=True)
-DRAIN_SECONDS = 30.0
 ORDER = "/api/v1/orders/usmf/000123"
 
 
 @pytest.fixture
-def writer(settings) -> Iterator[history._HistoryWriter]:
-    settings.AUDIT_WRITE_MODE = "async"  # the audit's writer too: each has a fresh one, closed at the end
-    fresh, fresh_audit = history._HistoryWriter(name="history-writer", lost=history._lost), audit._Writer()
-    (previous, history._writer), (previous_audit, audit._writer) = (history._writer, fresh), (audit._writer,
-                                                                                               fresh_audit)
-    yield fresh
-    fresh.close(timeout=DRAIN_SECONDS)
-    fresh_audit.close(timeout=DRAIN_SECONDS)
-    history._writer, audit._writer = previous, previous_audit
+def writer(async_writers) -> history._HistoryWriter:
+    return async_writers[1]
 
 
 def _history_sql(queries: CaptureQueriesContext) -> list[str]:

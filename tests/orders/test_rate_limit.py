@@ -6,6 +6,7 @@ import pytest
 
 from orders.resilience import rate_limit
 from orders.resilience.rate_limit import Rate, rate_peek, rate_take
+from tests.fakes import CacheDown
 
 
 def test_the_limit_holds_within_a_window_and_says_how_long_to_wait() -> None:
@@ -19,21 +20,8 @@ def test_the_limit_holds_within_a_window_and_says_how_long_to_wait() -> None:
     assert rate_take("k", None) is None
 
 
-class _CacheDown:
-    """What django-redis answers with IGNORE_EXCEPTIONS while Redis is down."""
-
-    def add(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def incr(self, *args: object, **kwargs: object) -> None:
-        return None
-
-    def get(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
 def test_a_cache_outage_lets_requests_through_instead_of_failing_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rate_limit, "cache", _CacheDown())
+    monkeypatch.setattr(rate_limit, "cache", CacheDown())
     assert rate_take("k", Rate(1, 60)) is None
     assert rate_take("k", Rate(1, 60)) is None
     assert rate_peek("k", Rate(1, 60)) is None
