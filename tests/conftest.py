@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from orders import d365
 from orders.odata.auth import StaticTokenProvider
@@ -25,6 +26,9 @@ def _forget_everything() -> None:
     cached_reads.local_cache_clear()
     api_tokens.api_tokens_forget_local()
     readyz_forget()
+    # A request through the middleware leaves its language active on this thread (as Django does); the next test
+    # starts in the site's default, whichever test ran before it on this worker.
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
