@@ -12,13 +12,11 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from languages.selectors import user_language
+from languages.emails import email_in_language
 from languages.services import user_language_set
 from orders.api_tokens import hash_token
 from orders.models import CustomerAccountLink
@@ -89,12 +87,8 @@ def identity_linked_notify(*, identity_id: int) -> bool:
         "identities_link": f"{base_url}{reverse('entra:identities')}",
         "reset_link": f"{base_url}{reverse('password_reset')}",
     }
-    with translation.override(user_language(user_id=link.user_id) or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("entra/email/linked_subject.txt", context).split())
-        text = render_to_string("entra/email/linked.txt", context)
-        html = render_to_string("entra/email/linked.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[link.user.email])
-    message.attach_alternative(html, "text/html")
+    message = email_in_language(user_id=link.user_id, templates="entra/email/linked", context=context,
+                                to=link.user.email)
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
@@ -159,13 +153,8 @@ def invitation_send(*, invitation: EntraInvitation, token: str, base_url: str) -
         "user": invitation.user, "link": invitation_link(token=token, base_url=base_url),
         "expires_at": invitation.expires_at, "days": settings.ENTRA_INVITATION_DAYS,
     }
-    with translation.override(user_language(user_id=invitation.user_id) or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("entra/email/invitation_subject.txt", context).split())
-        text = render_to_string("entra/email/invitation.txt", context)
-        html = render_to_string("entra/email/invitation.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[invitation.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    email_in_language(user_id=invitation.user_id, templates="entra/email/invitation", context=context,
+                      to=invitation.email).send()
     logger.info("entra.invitation.sent", extra={"event": "entra.invitation.sent", "user_id": invitation.user_id,
                                                 "invitation_id": invitation.pk})
 

@@ -9,11 +9,9 @@ import uuid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
-from languages.selectors import user_language
+from languages.emails import email_in_language
 from webhooks.models import WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -30,14 +28,7 @@ def endpoint_added_message(endpoint: WebhookEndpoint) -> EmailMultiAlternatives:
         "webhooks_link": f"{base_url}{reverse('webhooks:list')}",
         "reset_link": f"{base_url}{reverse('password_reset')}",
     }
-    with translation.override(user_language(user_id=user.pk) or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("webhooks/email/added_subject.txt", context).split())
-        text = render_to_string("webhooks/email/added.txt", context)
-        html = render_to_string("webhooks/email/added.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
-                                     to=[user.email])
-    message.attach_alternative(html, "text/html")
-    return message
+    return email_in_language(user_id=user.pk, templates="webhooks/email/added", context=context, to=user.email)
 
 
 def endpoint_added_notify(*, endpoint_id: uuid.UUID) -> bool:
