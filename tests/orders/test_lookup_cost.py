@@ -109,11 +109,13 @@ def test_a_shared_counter_lives_for_its_window_and_the_revocation_generation_for
 
 
 def test_loading_the_portal_opens_no_connection_and_starts_no_thread() -> None:
-    """What gunicorn's preload_app needs: the master imports the portal, then forks workers that must share nothing
-    opened before the fork."""
+    """What gunicorn's preload_app needs: the master imports the portal, URLconf and views included (so that no
+    worker's first request pays for them), then forks workers that must share nothing opened before the fork."""
     script = (
         "import threading\n"
+        "import sys\n"
         "import portal.wsgi\n"
+        "assert {'portal.urls', 'orders.views.api', 'orders.views.web'} <= set(sys.modules), 'the URLconf, lazily'\n"
         "from django.db import connections\n"
         "from django_redis.pool import ConnectionFactory\n"
         "assert threading.active_count() == 1, threading.enumerate()\n"
