@@ -81,9 +81,14 @@ def unavailable_from(exc: ODataError) -> OrdersUnavailable:
     return OrdersUnavailable("bad_answer", detail=str(exc))
 
 
+def _copy_seconds() -> int:
+    """How long the shared cache keeps a copy: as long as it may be shown, fresh or stale."""
+    return max(settings.ORDERS_STALE_SECONDS, settings.ORDERS_CACHE_SECONDS)
+
+
 def copy_put(key: str, value: T) -> CachedCopy[T]:
     copy = CachedCopy(value=value, taken_at=time.time())
-    cache.set(key, copy, timeout=max(settings.ORDERS_STALE_SECONDS, settings.ORDERS_CACHE_SECONDS))
+    cache.set(key, copy, timeout=_copy_seconds())
     _local.set(key, copy, ttl=settings.ORDERS_CACHE_SECONDS)
     return copy
 
@@ -150,7 +155,7 @@ def read_through(
     # Hashed: a customer with many accounts in one company has many keys, and cache keys stay short.
     flight_key = hashlib.sha256("|".join(keys).encode()).hexdigest()[:32]
 
-    def lead() -> CachedCopy[T]:
+    def lead() -> tuple[str, CachedCopy[T]]:
         if budget is not None:
             # Only the request that reads F&O pays: the others waiting on the same read cost F&O nothing.
             lookup_budget_check(budget, take=True)
@@ -159,20 +164,29 @@ def read_through(
         except ODataError as exc:
             flight_failed(flight_key, exc)
             raise
-        return copy_put(store_key(value), value)
+        return store_key(value), CachedCopy(value=value, taken_at=time.time())
 
-    def landed() -> CachedCopy[T] | None:
-        found = copy_newest(keys)
-        return found[1] if found is not None and found[1].taken_at >= checked_at else None
+    def landed(found: Mapping[str, Any]) -> tuple[str, CachedCopy[T]] | None:
+        newest = _newest(keys, found)
+        return newest if newest is not None and newest[1].taken_at >= checked_at else None
+
+    def store(read: tuple[str, CachedCopy[T]]) -> tuple[str, object, int]:
+        """Where the copy goes: written by single_flight with the release of its lock, in one round trip."""
+        key, copy = read
+        _local.set(key, copy, ttl=fresh_for)
+        return key, copy, _copy_seconds()
+
+    def flight() -> CachedCopy[T]:
+        return single_flight(flight_key, lead, deadline=deadline, landed=landed, landed_keys=keys, store=store)[1]
 
     try:
         try:
-            fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)
+            fresh = flight()
         except LookupBudgetExceeded as refused:
             if refused.budget == budget:
                 raise
             # We waited on another user's read, and that user was over their budget: ours is ours to spend.
-            fresh = single_flight(flight_key, lead, deadline=deadline, landed=landed)
+            fresh = flight()
     except ODataError as exc:
         problem = unavailable_from(exc)
         if copy and time.time() - copy.taken_at < settings.ORDERS_STALE_SECONDS:

@@ -14,6 +14,7 @@ from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from orders.exceptions import LimitsUnavailable
+from orders.resilience.shared_cache import redis_client
 
 logger = logging.getLogger("orders.resilience")
 
@@ -38,7 +39,7 @@ class Rate:
 def counter_add(key: str, amount: int = 1, *, timeout: int | None) -> int | None:
     """Add to a counter in the shared cache, creating it when missing; its new value, or None when the cache is down
     (django-redis ignores its errors and answers None). With Redis one round trip, which every API request pays."""
-    redis = _redis_client()
+    redis = redis_client()
     if redis is not None:
         return _redis_counter_add(redis, key, amount, timeout)
     if cache.add(key, amount, timeout=timeout):
@@ -91,12 +92,6 @@ def rate_peek(key: str, rate: Rate | None, *, peeked: Mapping[str, object] | Non
     if isinstance(used, int) and used >= rate.count:
         return max(0.001, (window + 1) * rate.seconds - now)
     return None
-
-
-def _redis_client() -> Any | None:
-    """django-redis's client for the default cache (thread-safe, pooled), or None for any other backend."""
-    client = getattr(cache, "client", None)
-    return client if client is not None and hasattr(client, "get_client") else None
 
 
 _scripts: list[Script] = []

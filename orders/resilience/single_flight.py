@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar, cast
 
 from django.core.cache import cache
 
 from orders.odata.client import Deadline
 from orders.odata.errors import ODataError, TransportFailed
+from orders.resilience.shared_cache import add_then_get_many, set_then_delete
 
 T = TypeVar("T")
 
@@ -42,13 +43,19 @@ def single_flight(
     fetch: Callable[[], T],
     *,
     deadline: Deadline,
-    landed: Callable[[], T | None],
+    landed: Callable[[Mapping[str, Any]], T | None],
+    landed_keys: tuple[str, ...] = (),
+    store: Callable[[T], tuple[str, object, int]] | None = None,
 ) -> T:
     """Run `fetch` once for everyone who wants `key` at the same time.
 
     Threads of this process wait for one local leader. Across processes a short-lived lock in the cache elects one
-    leader; the others poll `landed()` (the shared cache) for its result. A crashed holder's lock expires with
-    the deadline, so it blocks nobody for longer than that.
+    leader; the others poll the shared cache under `landed_keys`, and `landed(found)` picks the leader's result
+    from what they found (None: not there yet). A crashed holder's lock expires with the deadline, so it blocks
+    nobody for longer than that.
+
+    `store(result)` names where the leader writes its result (key, value, timeout): written in the same round trip
+    as the lock's release, as the look for a landed result goes with the lock's taking.
     """
     with _flights_lock:
         found: _Flight[T] | None = _flights.get(key)
@@ -63,7 +70,8 @@ def single_flight(
             raise flight.error
         return cast(T, flight.result)  # set before `done` whenever there is no error: the leader's fetch returned it
     try:
-        result = flight.result = _cross_process(key, fetch, deadline=deadline, landed=landed)
+        result = flight.result = _cross_process(key, fetch, deadline=deadline, landed=landed,
+                                                landed_keys=landed_keys, store=store)
         return result
     except BaseException as exc:
         flight.error = exc
@@ -74,30 +82,35 @@ def single_flight(
         flight.done.set()
 
 
-def _cross_process(key: str, fetch: Callable[[], T], *, deadline: Deadline, landed: Callable[[], T | None]) -> T:
+def _cross_process(
+    key: str,
+    fetch: Callable[[], T],
+    *,
+    deadline: Deadline,
+    landed: Callable[[Mapping[str, Any]], T | None],
+    landed_keys: tuple[str, ...],
+    store: Callable[[T], tuple[str, object, int]] | None,
+) -> T:
     lock_key = f"sf:{key}"
     lock_seconds = max(1, int(deadline.remaining()) + 1)
     # A token of our own: if the cache answered our add too slowly to say yes, we still know the lock is ours.
     token = f"{os.getpid()}:{threading.get_ident()}:{time.monotonic_ns()}"
     while True:
-        if cache.add(lock_key, token, timeout=lock_seconds) or cache.get(lock_key) == token:
-            try:
-                # The previous holder may have stored its copy just before we got the lock.
-                result = landed()
-                return result if result is not None else fetch()
-            finally:
-                cache.delete(lock_key)
-        # Another process is reading it: wait for its copy to land, or for its lock to go.
+        # With the lock, what is there now: the previous holder may have stored its result just before we got it.
+        added, found = add_then_get_many(lock_key, token, timeout=lock_seconds, keys=landed_keys)
+        if added or cache.get(lock_key) == token:
+            return _lead(lock_key, fetch, landed(found), store)
+        # Another process is reading it: wait for its result to land, or for its lock to go.
         pause = _POLL_SECONDS
         while cache.get(lock_key) is not None:
-            result = landed()
+            result = _landed(landed, landed_keys)
             if result is not None:
                 return result
             if deadline.remaining() <= pause:
                 raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
             time.sleep(pause)
             pause = min(pause * 1.5, 0.1)  # many waiters must not swamp the cache or the leader's CPU
-        result = landed()
+        result = _landed(landed, landed_keys)
         if result is not None:
             return result
         error = cache.get(f"sf-error:{key}")
@@ -105,6 +118,29 @@ def _cross_process(key: str, fetch: Callable[[], T], *, deadline: Deadline, land
             raise error  # the leader failed a moment ago; don't stampede F&O with the same request
         if deadline.expired:
             raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
+
+
+def _lead(lock_key: str, fetch: Callable[[], T], already: T | None,
+          store: Callable[[T], tuple[str, object, int]] | None) -> T:
+    """Holding the lock: the result that landed meanwhile, else fetch it (and store it) and let the lock go."""
+    try:
+        if already is not None:
+            result = already
+        else:
+            result = fetch()
+            if store is not None:
+                where, value, timeout = store(result)
+                set_then_delete(where, value, timeout=timeout, delete=lock_key)
+                return result
+    except BaseException:
+        cache.delete(lock_key)
+        raise
+    cache.delete(lock_key)
+    return result
+
+
+def _landed(landed: Callable[[Mapping[str, Any]], T | None], keys: tuple[str, ...]) -> T | None:
+    return landed(cache.get_many(list(keys)) if keys else {})
 
 
 def flight_failed(key: str, error: ODataError) -> None:

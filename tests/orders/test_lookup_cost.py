@@ -61,6 +61,57 @@ def test_a_changed_order_is_compared_with_what_the_user_saw_at_once(alice, order
     assert api.get(ORDER).json()["changes_since_last_view"] == []
 
 
+@pytest.mark.postgres  # the services configuration: Redis
+def test_a_cold_lookup_asks_redis_five_times_and_a_cached_one_once(alice, fake_fno: FakeFnO, monkeypatch) -> None:
+    import redis
+
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", n, "US-001") for n in ("000123", "000124")]
+    api = Client(HTTP_AUTHORIZATION="Bearer " + api_token_create(user=alice, name="phone")[1])
+    api.get("/api/v1/orders/usmf/000123")  # the first lookup of the process: the token, the accounts
+    round_trips: list[str] = []
+    command, execute = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def one(self: redis.Redis, *args: object, **options: object) -> object:
+        round_trips.append(str(args[0]))
+        return command(self, *args, **options)
+
+    def pipelined(self: redis.client.Pipeline, *args: object, **options: object) -> object:
+        round_trips.append("+".join(str(c[0][0]) for c in self.command_stack))
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", one)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipelined)
+    assert api.get("/api/v1/orders/usmf/000124").status_code == 200
+    # The API's rate limit; the copies (and the budget's counter); the single-flight lock with a look for a copy
+    # that landed meanwhile; the budget's charge; the copy stored with the lock's release.
+    assert round_trips == ["EVALSHA", "MGET", "SET+MGET", "EVALSHA", "SET+DEL"]
+    round_trips.clear()
+    assert api.get("/api/v1/orders/usmf/000124").status_code == 200
+    assert round_trips == ["EVALSHA"]  # the rate limit; the copy is this process's for a second
+
+
+@pytest.mark.postgres  # the services configuration: Redis
+def test_a_failed_pipeline_falls_back_to_the_calls_it_stands_for(alice, fake_fno: FakeFnO, monkeypatch, caplog) -> None:
+    import redis
+
+    from orders.resilience.shared_cache import add_then_get_many
+
+    def broken(self: redis.client.Pipeline, *args: object, **options: object) -> object:
+        raise redis.exceptions.ConnectionError("pipeline lost")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", broken)
+    cache.set("test:there", "copy")
+    assert add_then_get_many("test:lock", "mine", timeout=5, keys=("test:there", "test:missing")) == (
+        True, {"test:there": "copy"})
+    assert cache.get("test:lock") == "mine"  # taken by the plain add after all
+    fake_fno.rows["SalesOrderHeadersV2"] = [order_row("usmf", "000123", "US-001")]
+    api = Client(HTTP_AUTHORIZATION="Bearer " + api_token_create(user=alice, name="phone")[1])
+    assert api.get(ORDER).status_code == 200
+    raw = cache.client.get_client(write=True)  # type: ignore[attr-defined]  # django-redis's backend
+    assert not list(raw.scan_iter(cache.make_key("sf:*")))  # the single-flight lock released by the plain delete
+    assert "cache.pipeline_failed" in caplog.text
+
+
 def test_a_pool_thread_keeps_its_cache_client_from_one_read_to_the_next() -> None:
     seen = [read_alongside(lambda: caches["default"]).result() for _ in range(60)]
     # 24 threads at most: a client per thread, not one per read.

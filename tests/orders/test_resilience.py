@@ -75,11 +75,11 @@ def test_waiting_for_a_leader_counts_against_the_deadline() -> None:
         return "value"
 
     leader = threading.Thread(target=lambda: single_flight("k", leader_fetch, deadline=Deadline(5),
-                                                          landed=lambda: None))
+                                                          landed=lambda found: None))
     leader.start()
     assert started.wait(10)
     with pytest.raises(FlightAbandoned):
-        single_flight("k", lambda: "mine", deadline=Deadline(0.3), landed=lambda: None)
+        single_flight("k", lambda: "mine", deadline=Deadline(0.3), landed=lambda found: None)
     assert leader.is_alive()  # gave up while the leader was still reading: the deadline, not the leader, ended it
     release.set()
     leader.join()
@@ -96,7 +96,7 @@ def test_a_crashed_lock_holder_blocks_only_until_its_lock_expires() -> None:
         return "fresh"
 
     # Not FlightAbandoned: it did not wait out its deadline, only the dead holder's lock.
-    value = single_flight("k2", fetch, deadline=Deadline(30), landed=lambda: None)
+    value = single_flight("k2", fetch, deadline=Deadline(30), landed=lambda found: None)
     assert value == "fresh"
     assert len(lock_when_fetching) == 1
     assert lock_when_fetching[0] not in (None, "dead-holder")  # it read once the lock had expired and was its own
