@@ -39,7 +39,7 @@ class Rate:
 def counter_add(key: str, amount: int = 1, *, timeout: int | None) -> int | None:
     """Add to a counter in the shared cache, creating it when missing; its new value, or None when the cache is down
     (django-redis ignores its errors and answers None). With Redis one round trip, which every API request pays."""
-    redis = redis_client()
+    redis = redis_client(cache)
     if redis is not None:
         return _redis_counter_add(redis, key, amount, timeout)
     if cache.add(key, amount, timeout=timeout):

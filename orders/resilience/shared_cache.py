@@ -18,9 +18,10 @@ from redis.exceptions import RedisError
 logger = logging.getLogger("orders.resilience")
 
 
-def redis_client() -> Any | None:
-    """django-redis's client for the default cache (thread-safe, pooled), or None for any other backend."""
-    client = getattr(cache, "client", None)
+def redis_client(backend: Any = None) -> Any | None:
+    """django-redis's client for `backend` (the default cache unless given; thread-safe, pooled), or None for any
+    other kind of cache."""
+    client = getattr(cache if backend is None else backend, "client", None)
     return client if client is not None and hasattr(client, "get_client") else None
 
 
