@@ -5,11 +5,11 @@ page's extension point for other apps' panels."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.safestring import SafeString, mark_safe
 
 from orders.exceptions import LookupBudgetExceeded, OrdersUnavailable
 from orders.presenters import OrderDetail
@@ -34,7 +34,17 @@ def unavailable_response(request: HttpRequest, problem: OrdersUnavailable) -> Ht
 
 # What other apps add to the order page, below its head: each registers a function in its AppConfig.ready() (the
 # watching app, its "Notify me of changes" control), so the order page knows none of them.
-OrderPanel = Callable[[HttpRequest, OrderDetail], str]
+@dataclass(frozen=True)
+class Panel:
+    """A panel of the order page: its template, included by the page's own template (in the page's context: the
+    context processors run and the CSRF token is masked once per page, not once per panel), with `panel` set to
+    `context`."""
+
+    template: str
+    context: Mapping[str, object]
+
+
+OrderPanel = Callable[[HttpRequest, OrderDetail], Panel | None]
 _order_panels: list[OrderPanel] = []
 
 
@@ -44,6 +54,6 @@ def order_page_panel(panel: OrderPanel) -> OrderPanel:
     return panel
 
 
-def order_page_panels(request: HttpRequest, detail: OrderDetail) -> list[SafeString]:
-    """Each registered panel's HTML (rendered from a template, so escaped there) for this reader and order."""
-    return [mark_safe(panel(request, detail)) for panel in _order_panels]  # noqa: S308
+def order_page_panels(request: HttpRequest, detail: OrderDetail) -> list[Panel]:
+    """Each registered panel for this reader and order (None: nothing to show them)."""
+    return [shown for panel in _order_panels if (shown := panel(request, detail)) is not None]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 
+from orders.pages import Panel
 from orders.presenters import OrderDetail
 from watching.selectors import watch_exists
 
 
-def watch_panel(request: HttpRequest, detail: OrderDetail) -> str:
+def watch_panel(request: HttpRequest, detail: OrderDetail) -> Panel | None:
     if not request.user.is_authenticated:
-        return ""
+        return None
     order = detail.order
     watching = watch_exists(user_id=request.user.pk, company=order.company, number=order.number)
-    return render_to_string("watching/web/watch_control.html", {"order": order, "watching": watching},
-                            request=request)
+    return Panel("watching/web/watch_control.html", {"order": order, "watching": watching})

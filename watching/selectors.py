@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery
 
 from orders.models import CustomerAccountLink
@@ -32,8 +33,17 @@ def watches_for_user(*, user_id: int) -> list[WatchRow]:
     return [WatchRow(company, number, since, last) for company, number, since, last in rows]
 
 
+# Asked on every view of an order page, so in plain SQL, as orders.history's reads: building the query through the
+# ORM and the query cache costs several times running it. Values are always parameters; the number is compared
+# without regard to case, as the watch was made (tests/watching/test_watch_web.py runs it on both databases).
+_WATCH_SQL = ('SELECT 1 FROM "watching_watch" w JOIN "watching_watchedorder" o ON o."id" = w."order_id" '
+              'WHERE w."user_id" = %s AND o."company" = %s AND UPPER(o."number") = UPPER(%s) LIMIT 1')
+
+
 def watch_exists(*, user_id: int, company: str, number: str) -> bool:
-    return Watch.objects.filter(user_id=user_id, order__company=company, order__number__iexact=number).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(_WATCH_SQL, [user_id, company, number])
+        return cursor.fetchone() is not None
 
 
 def watch_still_covered(*, user_id: int, company: str, number: str) -> bool:

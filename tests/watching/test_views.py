@@ -65,6 +65,32 @@ def test_the_order_page_offers_watching_as_a_form_and_watching_needs_no_javascri
     assert "Stop notifying me" in page
 
 
+def test_the_watch_control_is_part_of_the_page_with_the_pages_one_csrf_token(alice_client, order) -> None:
+    page = alice_client.get(ORDER_URL).content.decode()
+    forms = page.count("<form")
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+    # Rendered in the page's own context, not as a page of its own: the context processors run once and every form
+    # of the page carries the one token masked for it.
+    assert forms >= 2
+    assert 'class="watch-control"' in page
+    assert len(tokens) == 1
+
+
+def test_whether_a_user_watches_an_order_is_theirs_alone_and_blind_to_the_numbers_case(alice, bob) -> None:
+    from django.utils import timezone
+
+    from watching.selectors import watch_exists
+
+    watched = WatchedOrder.objects.create(company="usmf", number="SO-12a", account="US-001", state={},
+                                          next_check_at=timezone.now())
+    Watch.objects.create(user=alice, order=watched)
+    assert watch_exists(user_id=alice.pk, company="usmf", number="SO-12a")
+    assert watch_exists(user_id=alice.pk, company="usmf", number="so-12A")
+    assert not watch_exists(user_id=alice.pk, company="demf", number="SO-12a")
+    assert not watch_exists(user_id=alice.pk, company="usmf", number="SO-12")
+    assert not watch_exists(user_id=bob.pk, company="usmf", number="SO-12a")
+
+
 def test_another_customers_order_cannot_be_watched_on_the_web(bob_client, order) -> None:
     assert _start(bob_client).status_code == 404
     assert not Watch.objects.exists()
