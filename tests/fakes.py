@@ -90,3 +90,12 @@ class CacheDown:
 
     def get(self, *args: object, **kwargs: object) -> None:
         return None
+
+    def get_many(self, *args: object, **kwargs: object) -> dict[str, object]:
+        return {}
+
+    def set(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    def delete(self, *args: object, **kwargs: object) -> None:
+        return None

@@ -2,13 +2,15 @@
 look for a copy that landed meanwhile; store the copy and let the lock go). With Redis, one pipeline (not a
 transaction: the commands run in order, and the second sees the first); with any other cache, the two calls.
 
-Should the pipeline fail, the two calls are made through the cache as usual, so a Redis outage behaves exactly as it
-does for every other cache call (django-redis's IGNORE_EXCEPTIONS and all).
+A pipeline Redis fails answers as django-redis answers calls it could not make (IGNORE_EXCEPTIONS): nothing added,
+nothing found, nothing stored. It is not tried again call by call: in an outage that would double the wait for a
+server that does not answer.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,33 +29,54 @@ def redis_client(backend: Any = None) -> Any | None:
 
 def add_then_get_many(key: str, value: object, *, timeout: int, keys: Sequence[str]) -> tuple[bool, dict[str, Any]]:
     """`cache.add(key, value, timeout)`, then `cache.get_many(keys)` as it stands after the add: whether the add took
-    the key, and what the read found (missing keys left out)."""
+    the key, and what the read found (missing keys left out). When Redis fails the pipeline: (False, {}), as
+    django-redis answers an add and a read it could not make."""
     client = redis_client()
-    if client is not None:
-        try:
-            pipe = client.get_client(write=True).pipeline(transaction=False)
-            pipe.set(client.make_key(key), client.encode(value), nx=True, px=timeout * 1000)
-            if keys:
-                pipe.mget([client.make_key(k) for k in keys])
-            added, *read = pipe.execute()
-            values = read[0] if read else []
-            return bool(added), {k: client.decode(v) for k, v in zip(keys, values, strict=True) if v is not None}
-        except (RedisError, OSError):
-            logger.warning("cache.pipeline_failed", exc_info=True)
-    return bool(cache.add(key, value, timeout=timeout)), cache.get_many(list(keys)) if keys else {}
+    if client is None:
+        return bool(cache.add(key, value, timeout=timeout)), cache.get_many(list(keys)) if keys else {}
+    try:
+        pipe = client.get_client(write=True).pipeline(transaction=False)
+        pipe.set(client.make_key(key), client.encode(value), nx=True, px=timeout * 1000)
+        if keys:
+            pipe.mget([client.make_key(k) for k in keys])
+        added, *read = pipe.execute()
+    except (RedisError, OSError):
+        _failed()
+        return False, {}
+    try:
+        return bool(added), {k: client.decode(v) for k, v in zip(keys, read[0] if read else [], strict=True)
+                             if v is not None}
+    except BaseException:
+        if added:  # a value this release cannot read (another's, in a rolling deploy): the key is not kept held
+            cache.delete(key)
+        raise
 
 
 def set_then_delete(key: str, value: object, *, timeout: int, delete: str) -> None:
-    """`cache.set(key, value, timeout)`, then `cache.delete(delete)`."""
+    """`cache.set(key, value, timeout)`, then `cache.delete(delete)`. When Redis fails the pipeline, neither is
+    done (what was to be deleted expires): as django-redis's set and delete that it could not make."""
     client = redis_client()
-    if client is not None:
-        try:
-            pipe = client.get_client(write=True).pipeline(transaction=False)
-            pipe.set(client.make_key(key), client.encode(value), px=timeout * 1000)
-            pipe.delete(client.make_key(delete))
-            pipe.execute()
-            return
-        except (RedisError, OSError):
-            logger.warning("cache.pipeline_failed", exc_info=True)
-    cache.set(key, value, timeout=timeout)
-    cache.delete(delete)
+    if client is None or timeout <= 0:  # django-redis reads a timeout of 0 as "delete": the plain calls
+        cache.set(key, value, timeout=timeout)
+        cache.delete(delete)
+        return
+    try:
+        pipe = client.get_client(write=True).pipeline(transaction=False)
+        pipe.set(client.make_key(key), client.encode(value), px=timeout * 1000)
+        pipe.delete(client.make_key(delete))
+        pipe.execute()
+    except (RedisError, OSError):
+        _failed()
+
+
+_warned_at = [0.0]
+_WARN_EVERY_SECONDS = 60.0
+
+
+def _failed() -> None:
+    """A failed pipeline, logged with its traceback once a minute per process: in an outage every cold lookup fails
+    one, and django-redis already logs each call it could not make."""
+    now = time.monotonic()
+    if now - _warned_at[0] >= _WARN_EVERY_SECONDS or not _warned_at[0]:
+        _warned_at[0] = now
+        logger.warning("cache.pipeline_failed", exc_info=True)

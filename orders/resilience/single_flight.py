@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
 from django.core.cache import cache
@@ -98,8 +99,22 @@ def _cross_process(
     while True:
         # With the lock, what is there now: the previous holder may have stored its result just before we got it.
         added, found = add_then_get_many(lock_key, token, timeout=lock_seconds, keys=landed_keys)
-        if added or cache.get(lock_key) == token:
-            return _lead(lock_key, fetch, landed(found), store)
+        if added:
+            return _lead(lock_key, fetch, partial(landed, found), store)
+        result = landed(found)
+        if result is not None:
+            return result  # the leader's result, read with our try for its lock
+        holder = cache.get(lock_key)
+        if holder == token:  # our add took, though the cache did not say so in time
+            return _lead(lock_key, fetch, partial(landed, found), store)
+        if holder is None:
+            # Not ours, yet nobody holds it: the holder let go a moment ago (its result or its failure is in the
+            # cache by now), or the shared cache is not answering. Waiting would not end before the deadline.
+            result = _landed(landed, landed_keys)
+            if result is not None:
+                return result
+            _raise_leaders_failure(key)
+            return _lead(None, fetch, lambda: None, store)  # at worst one more read of the same data
         # Another process is reading it: wait for its result to land, or for its lock to go.
         pause = _POLL_SECONDS
         while cache.get(lock_key) is not None:
@@ -113,34 +128,43 @@ def _cross_process(
         result = _landed(landed, landed_keys)
         if result is not None:
             return result
-        error = cache.get(f"sf-error:{key}")
-        if isinstance(error, ODataError):
-            raise error  # the leader failed a moment ago; don't stampede F&O with the same request
+        _raise_leaders_failure(key)
         if deadline.expired:
             raise FlightAbandoned("deadline spent waiting for another instance's read", timed_out=True)
 
 
-def _lead(lock_key: str, fetch: Callable[[], T], already: T | None,
+def _raise_leaders_failure(key: str) -> None:
+    error = cache.get(f"sf-error:{key}")
+    if isinstance(error, ODataError):
+        raise error  # the leader failed a moment ago; don't stampede F&O with the same request
+
+
+def _lead(lock_key: str | None, fetch: Callable[[], T], already: Callable[[], T | None],
           store: Callable[[T], tuple[str, object, int]] | None) -> T:
-    """Holding the lock: the result that landed meanwhile, else fetch it (and store it) and let the lock go."""
+    """Holding the lock (or none to hold): the result that landed meanwhile, else fetch it (and store it), and let
+    the lock go on every path."""
     try:
-        if already is not None:
-            result = already
-        else:
+        result = already()
+        if result is None:
             result = fetch()
             if store is not None:
                 where, value, timeout = store(result)
-                set_then_delete(where, value, timeout=timeout, delete=lock_key)
+                if lock_key is None:
+                    cache.set(where, value, timeout=timeout)
+                else:
+                    set_then_delete(where, value, timeout=timeout, delete=lock_key)
                 return result
     except BaseException:
-        cache.delete(lock_key)
+        if lock_key is not None:
+            cache.delete(lock_key)
         raise
-    cache.delete(lock_key)
+    if lock_key is not None:
+        cache.delete(lock_key)
     return result
 
 
 def _landed(landed: Callable[[Mapping[str, Any]], T | None], keys: tuple[str, ...]) -> T | None:
-    return landed(cache.get_many(list(keys)) if keys else {})
+    return landed((cache.get_many(list(keys)) or {}) if keys else {})
 
 
 def flight_failed(key: str, error: ODataError) -> None:

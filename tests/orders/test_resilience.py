@@ -102,6 +102,30 @@ def test_a_crashed_lock_holder_blocks_only_until_its_lock_expires() -> None:
     assert lock_when_fetching[0] not in (None, "dead-holder")  # it read once the lock had expired and was its own
 
 
+def test_the_lock_is_let_go_when_reading_what_landed_fails() -> None:
+    from django.core.cache import cache
+
+    def unreadable(found: object) -> None:
+        raise ValueError("a copy this release cannot read")
+
+    with pytest.raises(ValueError, match="cannot read"):
+        single_flight("k3", lambda: "fresh", deadline=Deadline(5), landed=unreadable, landed_keys=("copy:k3",))
+    assert cache.get("sf:k3") is None
+
+
+def test_a_shared_cache_that_does_not_answer_leaves_the_read_to_this_process_rather_than_a_wait(monkeypatch) -> None:
+    from orders.resilience import shared_cache
+    from orders.resilience import single_flight as flights
+    from tests.fakes import CacheDown
+
+    monkeypatch.setattr(flights, "cache", CacheDown())
+    monkeypatch.setattr(shared_cache, "cache", CacheDown())
+    reads: list[str] = []
+    value = single_flight("k4", lambda: reads.append("read") or "fresh", deadline=Deadline(2),
+                          landed=lambda found: None, landed_keys=("copy:k4",), store=lambda r: ("copy:k4", r, 30))
+    assert (value, reads) == ("fresh", ["read"])  # not FlightAbandoned at the deadline
+
+
 def test_a_429_pauses_every_caller_for_retry_after(fake_fno: FakeFnO, settings) -> None:
     settings.D365_DOCUMENTS_IN_PARALLEL = False  # which call meets the scripted 429 must not depend on thread timing
     # The order exists, so whichever of the lookup's parallel calls meets the 429, the lookup is throttled.
