@@ -10,11 +10,13 @@ from contextlib import contextmanager
 
 from bench import procs
 
-# A parent that forks a child, lets it burn CPU, reaps it and says how much CPU the child used (from the kernel's
-# rusage), then waits to be told to exit: by then the child's CPU lives only in the parent's cutime/cstime, as a
-# gunicorn worker's does in its master's once the master has reaped it.
+# A parent that waits to be told to start (so that the first sample sees no child of it), forks a child, lets it burn
+# CPU, reaps it and says how much CPU the child used (from the kernel's rusage), then waits to be told to exit: by
+# then the child's CPU lives only in the parent's cutime/cstime, as a gunicorn worker's does in its master's once
+# the master has reaped it.
 PARENT = textwrap.dedent("""
     import os, sys
+    sys.stdin.readline()
     pid = os.fork()
     if pid == 0:
         total = 0
@@ -36,6 +38,8 @@ def parent_that_reaped_a_busy_child(group: str) -> Iterator[tuple[dict[str, floa
     try:
         roles = procs.Roles(trees={group: [parent.pid]})
         before = procs.sample()
+        parent.stdin.write("\n")  # only now: CPU a child spent before the first sample would not count
+        parent.stdin.flush()
         child_ms = int(parent.stdout.readline())
         after = procs.sample()
         children = [p for p in after.procs.values() if p.ppid == parent.pid]
