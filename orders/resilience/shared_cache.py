@@ -1,6 +1,7 @@
 """Two cache operations in one round trip: what a cold lookup asks of Redis in pairs (take the single-flight lock and
-look for a copy that landed meanwhile; store the copy and let the lock go). With Redis, one pipeline (not a
-transaction: the commands run in order, and the second sees the first); with any other cache, the two calls.
+look for a copy that landed meanwhile; store the copy and let the lock go, if it is still ours). With Redis, one
+pipeline (not a transaction: the commands run in order, and the second sees the first); with any other cache, the
+two calls.
 
 A pipeline Redis fails answers as django-redis answers calls it could not make (IGNORE_EXCEPTIONS): nothing added,
 nothing found, nothing stored. It is not tried again call by call: in an outage that would double the wait for a
@@ -52,18 +53,48 @@ def add_then_get_many(key: str, value: object, *, timeout: int, keys: Sequence[s
         raise
 
 
-def set_then_delete(key: str, value: object, *, timeout: int, delete: str) -> None:
-    """`cache.set(key, value, timeout)`, then `cache.delete(delete)`. When Redis fails the pipeline, neither is
-    done (what was to be deleted expires): as django-redis's set and delete that it could not make."""
+# Delete a key only while it holds the value given: a lock is let go by its holder only, never by one whose hold ran
+# out while it worked and whose lock another has taken since.
+_DELETE_IF_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_scripts: list[Any] = []
+
+
+def _delete_if_script(client: Any) -> Any:
+    if not _scripts:
+        _scripts.append(client.get_client(write=True).register_script(_DELETE_IF_LUA))  # by its SHA after the first
+    return _scripts[0]
+
+
+def delete_if(key: str, value: object) -> None:
+    """Delete `key` if it still holds `value`."""
+    client = redis_client()
+    if client is None:
+        if cache.get(key) == value:  # one process's memory: nothing can come between
+            cache.delete(key)
+        return
+    try:
+        _delete_if_script(client)(keys=[client.make_key(key)], args=[client.encode(value)],
+                                  client=client.get_client(write=True))
+    except (RedisError, OSError):
+        _failed()
+
+
+def set_then_delete_if(key: str, value: object, *, timeout: int, delete: str, holding: object) -> None:
+    """`cache.set(key, value, timeout)`, then delete `delete` if it still holds `holding`. When Redis fails the
+    pipeline, neither is done (the key to delete expires): as django-redis's calls that it could not make."""
     client = redis_client()
     if client is None or timeout <= 0:  # django-redis reads a timeout of 0 as "delete": the plain calls
         cache.set(key, value, timeout=timeout)
-        cache.delete(delete)
+        delete_if(delete, holding)
         return
     try:
         pipe = client.get_client(write=True).pipeline(transaction=False)
         pipe.set(client.make_key(key), client.encode(value), px=timeout * 1000)
-        pipe.delete(client.make_key(delete))
+        # EVAL, not the registered script: redis-py checks a pipeline's scripts with a round trip of its own first.
+        pipe.eval(_DELETE_IF_LUA, 1, client.make_key(delete), client.encode(holding))
         pipe.execute()
     except (RedisError, OSError):
         _failed()

@@ -17,7 +17,7 @@ from django.core.cache import cache
 
 from orders.odata.client import Deadline
 from orders.odata.errors import ODataError, TransportFailed
-from orders.resilience.shared_cache import add_then_get_many, set_then_delete
+from orders.resilience.shared_cache import add_then_get_many, delete_if, set_then_delete_if
 
 T = TypeVar("T")
 
@@ -100,13 +100,13 @@ def _cross_process(
         # With the lock, what is there now: the previous holder may have stored its result just before we got it.
         added, found = add_then_get_many(lock_key, token, timeout=lock_seconds, keys=landed_keys)
         if added:
-            return _lead(lock_key, fetch, partial(landed, found), store)
+            return _lead((lock_key, token), fetch, partial(landed, found), store)
         result = landed(found)
         if result is not None:
             return result  # the leader's result, read with our try for its lock
         holder = cache.get(lock_key)
         if holder == token:  # our add took, though the cache did not say so in time
-            return _lead(lock_key, fetch, partial(landed, found), store)
+            return _lead((lock_key, token), fetch, partial(landed, found), store)
         if holder is None:
             # Not ours, yet nobody holds it: the holder let go a moment ago (its result or its failure is in the
             # cache by now), or the shared cache is not answering. Waiting would not end before the deadline.
@@ -139,27 +139,27 @@ def _raise_leaders_failure(key: str) -> None:
         raise error  # the leader failed a moment ago; don't stampede F&O with the same request
 
 
-def _lead(lock_key: str | None, fetch: Callable[[], T], already: Callable[[], T | None],
+def _lead(lock: tuple[str, str] | None, fetch: Callable[[], T], already: Callable[[], T | None],
           store: Callable[[T], tuple[str, object, int]] | None) -> T:
-    """Holding the lock (or none to hold): the result that landed meanwhile, else fetch it (and store it), and let
-    the lock go on every path."""
+    """Holding the lock (its key and our token; or none to hold): the result that landed meanwhile, else fetch it
+    (and store it), and let the lock go on every path, if it is still ours."""
     try:
         result = already()
         if result is None:
             result = fetch()
             if store is not None:
                 where, value, timeout = store(result)
-                if lock_key is None:
+                if lock is None:
                     cache.set(where, value, timeout=timeout)
                 else:
-                    set_then_delete(where, value, timeout=timeout, delete=lock_key)
+                    set_then_delete_if(where, value, timeout=timeout, delete=lock[0], holding=lock[1])
                 return result
     except BaseException:
-        if lock_key is not None:
-            cache.delete(lock_key)
+        if lock is not None:
+            delete_if(*lock)
         raise
-    if lock_key is not None:
-        cache.delete(lock_key)
+    if lock is not None:
+        delete_if(*lock)
     return result
 
 

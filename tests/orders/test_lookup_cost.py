@@ -83,8 +83,8 @@ def test_a_cold_lookup_asks_redis_five_times_and_a_cached_one_once(alice, fake_f
     monkeypatch.setattr(redis.client.Pipeline, "execute", pipelined)
     assert api.get("/api/v1/orders/usmf/000124").status_code == 200
     # The API's rate limit; the copies (and the budget's counter); the single-flight lock with a look for a copy
-    # that landed meanwhile; the budget's charge; the copy stored with the lock's release.
-    assert round_trips == ["EVALSHA", "MGET", "SET+MGET", "EVALSHA", "SET+DEL"]
+    # that landed meanwhile; the budget's charge; the copy stored with the lock's release (if still ours).
+    assert round_trips == ["EVALSHA", "MGET", "SET+MGET", "EVALSHA", "SET+EVAL"]
     round_trips.clear()
     assert api.get("/api/v1/orders/usmf/000124").status_code == 200
     assert round_trips == ["EVALSHA"]  # the rate limit; the copy is this process's for a second

@@ -126,6 +126,27 @@ def test_a_shared_cache_that_does_not_answer_leaves_the_read_to_this_process_rat
     assert (value, reads) == ("fresh", ["read"])  # not FlightAbandoned at the deadline
 
 
+def test_a_leader_whose_lock_ran_out_leaves_the_next_holders_lock_alone() -> None:
+    from django.core.cache import cache
+
+    def slow_fetch() -> str:
+        cache.set("sf:k5", "the-next-holder", timeout=30)  # ours expired while we read, and another took it
+        return "fresh"
+
+    stored = single_flight("k5", slow_fetch, deadline=Deadline(5), landed=lambda found: None,
+                           landed_keys=("copy:k5",), store=lambda r: ("copy:k5", r, 30))
+    assert stored == "fresh"
+    assert cache.get("copy:k5") == "fresh"
+    assert cache.get("sf:k5") == "the-next-holder"
+    def slow_fetch_storing_nothing() -> str:
+        cache.set("sf:k6", "next", timeout=30)
+        return "v"
+
+    # And on the path that stores nothing.
+    assert single_flight("k6", slow_fetch_storing_nothing, deadline=Deadline(5), landed=lambda found: None) == "v"
+    assert cache.get("sf:k6") == "next"
+
+
 def test_a_429_pauses_every_caller_for_retry_after(fake_fno: FakeFnO, settings) -> None:
     settings.D365_DOCUMENTS_IN_PARALLEL = False  # which call meets the scripted 429 must not depend on thread timing
     # The order exists, so whichever of the lookup's parallel calls meets the 429, the lookup is throttled.
