@@ -134,7 +134,7 @@ def lookup_record(
 
 class _Writer(BatchWriter[_Item]):
     def __init__(self) -> None:
-        super().__init__(name="audit-writer", lost=_lost)
+        super().__init__(name="audit-writer", event="audit", lost=metrics.AUDIT_LOST, logger=logger)
         self._last_prune = 0.0
 
     def completes(self, item: _Item) -> bool:
@@ -154,11 +154,6 @@ class _Writer(BatchWriter[_Item]):
         if time.monotonic() - self._last_prune > 3600:
             self._last_prune = time.monotonic()
             audit_prune()
-
-
-def _lost(reason: str, count: int, exc: BaseException | None = None) -> None:
-    metrics.AUDIT_LOST.labels(reason=reason).inc(count)
-    logger.error("audit.%s", reason, extra={"records": count}, exc_info=exc)
 
 
 _writer = _Writer()

@@ -5,7 +5,7 @@ first item (after gunicorn forked the worker), waits for a batch window after it
 BATCH items are queued), writes them together and closes its database connection when it stops. When the process
 exits normally, what is queued is written first, for at most EXIT_FLUSH_SECONDS. A hard crash (SIGKILL, out of
 memory) loses what was still queued, normally the last second. An item that is never written (a failed
-write, a full queue, an exit that ran out of time) is reported through the writer's `lost`; the writer carries on,
+write, a full queue, an exit that ran out of time) is logged and counted by the writer; the writer carries on,
 and a thread that died is started again by the next item. With AUDIT_WRITE_MODE=sync (tests) items are written at
 once, on the caller's thread.
 """
@@ -13,14 +13,15 @@ once, on the caller's thread.
 from __future__ import annotations
 
 import atexit
+import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from prometheus_client import Counter
 
 Item = TypeVar("Item")
 
@@ -42,9 +43,11 @@ class BatchWriter(Generic[Item]):
     """Subclasses say how a batch is written (`write`) and, in sync mode, which item writes what is pending
     (`completes`: by default every item)."""
 
-    def __init__(self, *, name: str, lost: Callable[[str, int, BaseException | None], None]) -> None:
+    def __init__(self, *, name: str, event: str, lost: Counter, logger: logging.Logger) -> None:
+        """`name`: the thread's; what is never written is counted in `lost` (by reason) and logged as
+        `<event>.<reason>` on `logger`."""
         self.name = name
-        self._lost = lost
+        self._event, self._lost_counter, self._logger = event, lost, logger
         self._queue: queue.Queue[Item | _Stop] = queue.Queue(maxsize=20_000)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -54,6 +57,10 @@ class BatchWriter(Generic[Item]):
 
     def write(self, items: list[Item]) -> None:
         raise NotImplementedError
+
+    def _lost(self, reason: str, count: int, exc: BaseException | None) -> None:
+        self._lost_counter.labels(reason=reason).inc(count)
+        self._logger.error("%s.%s", self._event, reason, extra={"records": count}, exc_info=exc)
 
     def completes(self, item: Item) -> bool:
         """In sync mode: whether `item` is written at once, with what is pending (else it waits for one that is)."""

@@ -188,7 +188,7 @@ class _HistoryWriter(BatchWriter[PromiseDate | OrderSeen]):
     """Promise dates and "last seen" records, written after the requests that saw them, a batch at a time."""
 
     def __init__(self) -> None:
-        super().__init__(name="history-writer", lost=_lost)
+        super().__init__(name="history-writer", event="history", lost=metrics.HISTORY_LOST, logger=logger)
 
     def write(self, items: list[PromiseDate | OrderSeen]) -> None:
         promises = [item for item in items if isinstance(item, PromiseDate)]
@@ -225,11 +225,6 @@ def _seen_upsert(records: list[OrderSeen]) -> None:
     rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(records))
     with connection.cursor() as cursor:
         cursor.execute(_SEEN_UPSERT_SQL.format(rows=rows), params)
-
-
-def _lost(reason: str, count: int, exc: BaseException | None = None) -> None:
-    metrics.HISTORY_LOST.labels(reason=reason).inc(count)
-    logger.error("history.%s", reason, extra={"records": count}, exc_info=exc)
 
 
 _writer = _HistoryWriter()
