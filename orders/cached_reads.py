@@ -98,11 +98,6 @@ def copy_delete(*keys: str) -> None:
     _local.delete(*keys)
 
 
-def copy_newest(keys: tuple[str, ...]) -> tuple[str, CachedCopy[Any]] | None:
-    """The youngest copy under any of `keys`, with the key it was found under."""
-    return _newest(keys, cache.get_many(list(keys)))
-
-
 def _newest(keys: tuple[str, ...], found: Mapping[str, Any]) -> tuple[str, CachedCopy[Any]] | None:
     copies = [(k, c) for k in keys if isinstance(c := found.get(k), CachedCopy)]
     return max(copies, key=lambda pair: pair[1].taken_at) if copies else None

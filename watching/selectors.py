@@ -35,7 +35,7 @@ def watches_for_user(*, user_id: int) -> list[WatchRow]:
 
 # Asked on every view of an order page, so in plain SQL, as orders.history's reads: building the query through the
 # ORM and the query cache costs several times running it. Values are always parameters; the number is compared
-# without regard to case, as the watch was made (tests/watching/test_watch_web.py runs it on both databases).
+# without regard to case, as the watch was made (tests/watching/test_views.py runs it on both databases).
 _WATCH_SQL = ('SELECT 1 FROM "watching_watch" w JOIN "watching_watchedorder" o ON o."id" = w."order_id" '
               'WHERE w."user_id" = %s AND o."company" = %s AND UPPER(o."number") = UPPER(%s) LIMIT 1')
 

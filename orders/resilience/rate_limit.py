@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from orders.exceptions import LimitsUnavailable
-from orders.resilience.shared_cache import redis_client
+from orders.resilience.shared_cache import redis_client, script
 
 logger = logging.getLogger("orders.resilience")
 
@@ -94,17 +93,12 @@ def rate_peek(key: str, rate: Rate | None, *, peeked: Mapping[str, object] | Non
     return None
 
 
-_scripts: list[Script] = []
-
-
 def _redis_counter_add(redis: Any, key: str, amount: int, timeout: int | None) -> int | None:
     # django-redis keeps integers as Redis integers, so cache.get() reads this counter back as an int.
     full_key = redis.make_key(key)
     try:
-        connection = redis.get_client(write=True)
-        if not _scripts:
-            _scripts.append(connection.register_script(_COUNTER_ADD_LUA))  # sent by its SHA after the first time
-        return int(_scripts[0](keys=[full_key], args=[amount, timeout or 0], client=connection))
+        return int(script(redis, _COUNTER_ADD_LUA)(keys=[full_key], args=[amount, timeout or 0],
+                                                   client=redis.get_client(write=True)))
     except (RedisError, OSError):
         # As django-redis's IGNORE_EXCEPTIONS: a cache outage must not become a portal outage.
         logger.warning("cache.counter_unavailable", exc_info=True)

@@ -59,13 +59,16 @@ _DELETE_IF_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-_scripts: list[Any] = []
+_scripts: dict[str, Any] = {}
 
 
-def _delete_if_script(client: Any) -> Any:
-    if not _scripts:
-        _scripts.append(client.get_client(write=True).register_script(_DELETE_IF_LUA))  # by its SHA after the first
-    return _scripts[0]
+def script(client: Any, lua: str) -> Any:
+    """`lua` registered with Redis once per process: sent by its SHA after the first time (redis-py loads it again
+    if Redis lost it). Not for a pipeline: redis-py checks a pipeline's scripts with a round trip of its own."""
+    found = _scripts.get(lua)
+    if found is None:
+        found = _scripts[lua] = client.get_client(write=True).register_script(lua)
+    return found
 
 
 def delete_if(key: str, value: object) -> None:
@@ -76,8 +79,8 @@ def delete_if(key: str, value: object) -> None:
             cache.delete(key)
         return
     try:
-        _delete_if_script(client)(keys=[client.make_key(key)], args=[client.encode(value)],
-                                  client=client.get_client(write=True))
+        script(client, _DELETE_IF_LUA)(keys=[client.make_key(key)], args=[client.encode(value)],
+                                       client=client.get_client(write=True))
     except (RedisError, OSError):
         _failed()
 

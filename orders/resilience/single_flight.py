@@ -99,13 +99,13 @@ def _cross_process(
     while True:
         # With the lock, what is there now: the previous holder may have stored its result just before we got it.
         added, found = add_then_get_many(lock_key, token, timeout=lock_seconds, keys=landed_keys)
-        if added:
-            return _lead((lock_key, token), fetch, partial(landed, found), store)
-        result = landed(found)
-        if result is not None:
-            return result  # the leader's result, read with our try for its lock
-        holder = cache.get(lock_key)
-        if holder == token:  # our add took, though the cache did not say so in time
+        holder: object = token
+        if not added:
+            result = landed(found)
+            if result is not None:
+                return result  # the leader's result, read with our try for its lock
+            holder = cache.get(lock_key)  # ours all the same if our add took but the cache said so too late
+        if holder == token:
             return _lead((lock_key, token), fetch, partial(landed, found), store)
         if holder is None:
             # Not ours, yet nobody holds it: the holder let go a moment ago (its result or its failure is in the
@@ -143,6 +143,7 @@ def _lead(lock: tuple[str, str] | None, fetch: Callable[[], T], already: Callabl
           store: Callable[[T], tuple[str, object, int]] | None) -> T:
     """Holding the lock (its key and our token; or none to hold): the result that landed meanwhile, else fetch it
     (and store it), and let the lock go on every path, if it is still ours."""
+    released = False  # by the pipeline that stores the result
     try:
         result = already()
         if result is None:
@@ -153,14 +154,11 @@ def _lead(lock: tuple[str, str] | None, fetch: Callable[[], T], already: Callabl
                     cache.set(where, value, timeout=timeout)
                 else:
                     set_then_delete_if(where, value, timeout=timeout, delete=lock[0], holding=lock[1])
-                return result
-    except BaseException:
-        if lock is not None:
+                    released = True
+        return result
+    finally:
+        if lock is not None and not released:
             delete_if(*lock)
-        raise
-    if lock is not None:
-        delete_if(*lock)
-    return result
 
 
 def _landed(landed: Callable[[Mapping[str, Any]], T | None], keys: tuple[str, ...]) -> T | None:
