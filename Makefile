@@ -14,7 +14,7 @@ TEST_WORKERS ?= 2
 # under pytest 9.2, so all but one of them would be dropped. A test must not rely on another having run before it.
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
 
-.PHONY: run test test-embedded test-services lint install simulator clean chromium services bench gettext messages
+.PHONY: run test test-embedded test-services lint install simulator clean chromium services bench bench-instructions gettext messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -96,3 +96,9 @@ clean:
 bench: $(STAMP) services
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Instructions per lookup, counted by callgrind: the same on any day, however busy the machine
+# (bench/instructions.py). BENCH_REVS="<before> HEAD" compares revisions, the last over the first; none: the work tree.
+bench-instructions: $(STAMP) services
+	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; } || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
+	$(PY) -m bench.instructions $(foreach rev,$(BENCH_REVS),--portal-rev $(rev)) $(BENCH_ARGS)
