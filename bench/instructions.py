@@ -196,7 +196,8 @@ def count(rev: str, args: argparse.Namespace, helper: Path) -> dict[str, Any]:
         ceiling_env["DJANGO_SETTINGS_MODULE"] = "bench.ceiling.settings"
         figures: dict[str, Any] = {"instructions_per_call": {}, "native_cpu_ms_per_call": {}}
         # Natively and then counted, each with orders of its own: the first run's cold orders are cached now.
-        for valgrind, orders in ((False, cold[:args.cold + 3]), (True, cold[args.cold + 3:2 * (args.cold + 3)])):
+        runs = ((False, cold[:args.cold + 3]), (True, cold[args.cold + 3:2 * (args.cold + 3)]))
+        for valgrind, orders in runs[1:] if args.no_native else runs:
             for side, side_env, side_spec, side_calls in (("portal", env, {**spec, "cold_paths": orders}, calls),
                                                           ("ceiling", ceiling_env, ceiling_spec, ceiling_calls)):
                 found = _run(stack, side_env, side_spec, side_calls, side, valgrind=valgrind)
@@ -270,6 +271,8 @@ def markdown(results: dict[str, Any]) -> str:
             first, last = (r["instructions_per_call"][case] for r in (revisions[0], revisions[-1]))
             row += f" {last / first:.3f} |"
         lines.append(row)
+    if not all(r["native_cpu_ms_per_call"] for r in revisions):
+        return "\n".join(lines) + "\n"
     lines += [
         "",
         "The same phases run natively just before, for what callgrind does not count: CPU milliseconds per call, "
@@ -301,6 +304,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--web", type=int, default=100, help="cached web order pages to count")
     parser.add_argument("--settle", type=float, default=4.0,
                         help="seconds each phase waits for the background writers (slowed down by callgrind)")
+    parser.add_argument("--no-native", action="store_true",
+                        help="count only, without the native run's user and system milliseconds (quicker)")
     parser.add_argument("--latency", type=float, default=0.005, help="simulated F&O latency, seconds")
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--name", default="", help="also write bench/results/instructions-<name>.json and .md")
