@@ -2,8 +2,8 @@
 
 The CPU milliseconds of `make bench` move by half from one day to the next, and by a third within one run, because
 these machines share their cores with others. An instruction count does not: callgrind counts the instructions the
-process executes, whatever else the machine is doing, so the same code gives the same count (within about 1 %) on
-any day, and two revisions compare directly.
+process executes, whatever else the machine is doing, so the same code gives nearly the same count on any day
+(seen: the cold lookup within 0.5 %, the cached ones within 2-5 %), and two revisions compare directly.
 
     python -m bench.instructions [--portal-rev REV ...] [--cold 40] [--cached 300] [--web 100] [--name NAME]
 

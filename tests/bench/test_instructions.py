@@ -84,3 +84,11 @@ def test_the_report_gives_each_case_in_ceiling_requests_and_the_last_revision_ov
     assert rows["cold API order lookup"] == ["40.00 (100.0)", "30.00 (75.0)", "0.750 |"]
     assert rows["cached API order lookup"] == ["4.00 (10.0)", "2.00 (5.0)", "0.500 |"]
     assert "| cached API order lookup | 1.000 + 0.250 (20% system) | 1.000 + 0.250 (20% system) |" in text
+
+
+def test_a_count_without_the_native_run_reports_no_milliseconds_rather_than_zeros() -> None:
+    revision = {"portal_source": "new", "calls": {"cold_api": 40}, "native_cpu_ms_per_call": {},
+                "instructions_per_call": {"cold_api": 3e7, "cached_api": 2e6, "cached_web": 8e6, "ceiling": 4e5}}
+    text = markdown({"finished_at": "2026-12-01T00:00:00+00:00", "revisions": [revision]})
+    assert "| cold API order lookup (cache miss, five F&O reads) | 30.00 (75.0) |" in text
+    assert "system" not in text
