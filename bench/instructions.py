@@ -1,9 +1,10 @@
-"""Instructions per lookup, counted by valgrind's callgrind: a figure that does not move with the machine.
+"""Instructions per lookup, counted by valgrind's callgrind: a figure that hardly moves with the machine.
 
 The CPU milliseconds of `make bench` move by half from one day to the next, and by a third within one run, because
-these machines share their cores with others. An instruction count does not: callgrind counts the instructions the
-process executes, whatever else the machine is doing, so the same code gives nearly the same count on any day
-(seen: the cold lookup within 0.5 %, the cached ones within 2-5 %), and two revisions compare directly.
+these machines share their cores with others. An instruction count does not, or far less: callgrind counts the
+instructions the process executes, so the same code gives nearly the same count whatever else the machine is doing
+(seen over three runs each: the cold lookup within 3 % now and 6 % before issue 12, the cached ones within 4-5 %),
+and two revisions counted in one go compare directly.
 
     python -m bench.instructions [--portal-rev REV ...] [--cold 40] [--cached 300] [--web 100] [--name NAME]
 
@@ -13,15 +14,22 @@ the JSON request log, the asynchronous audit), calling the application directly 
 no access log) against the F&O simulator in a process of its own, which is not counted. After a warm-up, a small
 C helper loaded with ctypes turns counting on and asks callgrind to dump its counters after each phase: the cold
 API lookups (each a different order, never read before), the cached API lookups (one order) and the cached web
-order page. Each phase ends with a pause for the background writers (audit, history) to write what the phase gave
-them; an idle pause of the same length is counted too and taken off, so the figures hold the lookups' own work.
-The ceiling (the bare Django project of `make bench`) is counted the same way, so each figure is also given in
-ceiling requests.
+order page. Every thread is counted: the request's, the pool's parallel F&O reads and the background writers'.
+Each phase ends with a pause for the writers (audit, history) to write what the phase gave them, so their work
+lands in its phase; an idle pause of the same length is counted too and taken off. The simulator's count of F&O
+requests is read between phases (not counted): a cached phase that read F&O fails the run. The ceiling (the bare
+Django project of `make bench`) is counted the same way, so each figure is also given in ceiling requests.
 
-What it does not count: the kernel's work for the process (system calls: the sockets to F&O, Redis and
-PostgreSQL), which `make bench`'s CPU milliseconds include; and instructions are not all equally dear (a cache miss
-costs more than an add). Per-process memos that expire after a second or five (a user's accounts, a token) expire
-about fifty times as often per lookup under callgrind as at full speed, which adds a little to every revision.
+What it does not count, or counts differently from production:
+- The kernel's work for the process (system calls: the sockets to F&O, Redis and PostgreSQL), which `make
+  bench`'s CPU milliseconds include. The same phases run natively first, and their user and system milliseconds
+  stand beside the counts.
+- Instructions are not all equally dear (a cache miss costs more than an add).
+- Work done by the clock: memos that expire after 0.2-5 s (a user's accounts, a token) and the writers' batches
+  (every 0.5-1 s) come about thirty times as often per call under callgrind, which runs that much slower. Every
+  revision is counted a little above what it pays at full speed, a slower one more: slowing valgrind down further
+  (with its cache simulation) added 3 % to the cold lookup and about 10 % to the cached one. Read a ratio between
+  revisions as good to a few per cent.
 
 Writes bench/results/instructions-<stamp>.json and .md (and instructions-<name>.* with --name).
 """
@@ -57,6 +65,9 @@ LABELS = {
     "ceiling": "ceiling: the bare Django view of `make bench`",
 }
 SPEC = "BENCH_INSTRUCTIONS_SPEC"
+# A copy stays fresh for the whole run, as the hot order's copy does at full speed: under callgrind a run lasts
+# minutes, and a copy running out in a cached phase would count a read from F&O as a cached lookup.
+FRESH_FOR_THE_RUN = {"ORDERS_CACHE_SECONDS": "3600", "ORDERS_STALE_SECONDS": "3600"}
 # Client requests to callgrind: inline instruction sequences that valgrind recognises, which Python cannot emit.
 HELPER_C = r"""
 #include <valgrind/callgrind.h>
@@ -130,18 +141,30 @@ def _child() -> int:
         _expect_200(call())
     time.sleep(spec["settle"])
     helper.cg_start()
-    helper.cg_zero()
     times: dict[str, tuple[float, float]] = {}
+    fno_calls: dict[str, int] = {}
     for name, calls in (*phases.items(), ("idle", [])):
+        asked = _fno_calls(spec["simulator"])
+        helper.cg_zero()  # what asking the simulator cost is not counted
         started = resource.getrusage(resource.RUSAGE_SELF)  # every thread's, to the microsecond
         for call in calls:
             _expect_200(call())
         time.sleep(spec["settle"])
         ended = resource.getrusage(resource.RUSAGE_SELF)
-        times[name] = (ended.ru_utime - started.ru_utime, ended.ru_stime - started.ru_stime)
         helper.cg_dump(name.encode())
-    Path(spec["times"]).write_text(json.dumps(times))
+        times[name] = (ended.ru_utime - started.ru_utime, ended.ru_stime - started.ru_stime)
+        fno_calls[name] = _fno_calls(spec["simulator"]) - asked
+    Path(spec["times"]).write_text(json.dumps({"times": times, "fno_calls": fno_calls}))
     return 0
+
+
+def _fno_calls(simulator: str) -> int:
+    """The simulator's count of the requests it has answered (none for the ceiling)."""
+    if not simulator:
+        return 0
+    import httpx
+
+    return int(httpx.get(simulator + "/_sim/stats", timeout=30).json()["total"])
 
 
 def _expect_200(status: int) -> None:
@@ -167,14 +190,12 @@ def count(rev: str, args: argparse.Namespace, helper: Path) -> dict[str, Any]:
     """One revision: its phases run once natively (CPU time, user and system) and once under callgrind."""
     args.portal_rev = rev
     args.workers, args.threads, args.max_requests, args.sim_nice, args.timeout = 1, 1, None, 0, 30.0
-    stack = Stack(args, database="portal_bench_instructions")
+    stack = Stack(args, database=f"portal_bench_instructions_{os.getpid()}")
     try:
         stack.start_simulator()
         stack.manage("migrate", "--noinput")
         stack.manage("collectstatic", "--noinput")
         every = [o for o in orders_of(stack.sim_url) if (o[0], o[1]) != ("demf", "001042")]
-        if len(every) < 2 * (args.cold + 3) + 1:
-            raise SystemExit(f"the simulator holds {len(every)} orders: too few for --cold {args.cold}")
         email = "instructions@example.com"
         command = ["add_customer_user", "--email", email, "--password", PASSWORD]
         for account in sorted({f"{company}:{account}" for company, _, account in every}):
@@ -185,30 +206,34 @@ def count(rev: str, args: argparse.Namespace, helper: Path) -> dict[str, Any]:
         calls = {"cold_api": args.cold, "cached_api": args.cached, "cached_web": args.web}
         spec = {
             "side": "portal", "helper": str(helper), "source": str(stack.source), "email": email,
-            "authorization": f"Bearer {token}", "settle": args.settle, "calls": calls,
+            "authorization": f"Bearer {token}", "settle": args.settle, "calls": calls, "simulator": stack.sim_url,
             "hot_path": f"/api/v1/orders/{company}/{number}", "web_path": f"/orders/{company}/{number}/",
         }
-        cold = [f"/api/v1/orders/{c}/{n}" for c, n, _ in every[1:]]
-        env = stack.env()
+        env = {**stack.env(), **FRESH_FOR_THE_RUN}
         ceiling_calls = {"ceiling": args.cached}
         ceiling_env = {k: v for k, v in env.items() if not k.startswith(("DJANGO_", "PROMETHEUS_"))}
-        ceiling_spec = {**spec, "side": "ceiling", "source": str(ROOT), "calls": ceiling_calls}
+        ceiling_spec = {**spec, "side": "ceiling", "source": str(ROOT), "calls": ceiling_calls, "simulator": ""}
         ceiling_env["DJANGO_SETTINGS_MODULE"] = "bench.ceiling.settings"
-        figures: dict[str, Any] = {"instructions_per_call": {}, "native_cpu_ms_per_call": {}}
+        figures: dict[str, Any] = {"instructions_per_call": {}, "native_cpu_ms_per_call": {}, "fno_calls_per_call": {}}
         # Natively and then counted, each with orders of its own: the first run's cold orders are cached now.
-        runs = ((False, cold[:args.cold + 3]), (True, cold[args.cold + 3:2 * (args.cold + 3)]))
+        native, counted = cold_orders([f"/api/v1/orders/{c}/{n}" for c, n, _ in every[1:]], args.cold)
+        runs = ((False, native), (True, counted))
         for valgrind, orders in runs[1:] if args.no_native else runs:
             for side, side_env, side_spec, side_calls in (("portal", env, {**spec, "cold_paths": orders}, calls),
                                                           ("ceiling", ceiling_env, ceiling_spec, ceiling_calls)):
-                found = _run(stack, side_env, side_spec, side_calls, side, valgrind=valgrind)
+                found, fno_calls = _run(stack, side_env, side_spec, side_calls, side, valgrind=valgrind)
                 figures["instructions_per_call" if valgrind else "native_cpu_ms_per_call"].update(found)
+                if valgrind:
+                    figures["fno_calls_per_call"].update(fno_per_call(fno_calls, side_calls))
         return {"portal_source": stack.revision, **figures, "calls": {**calls, **ceiling_calls}}
     finally:
         stack.stop()
 
 
 def _run(stack: Stack, env: dict[str, str], spec: dict[str, Any], calls: dict[str, int], side: str, *,
-         valgrind: bool) -> dict[str, Any]:
+         valgrind: bool) -> tuple[dict[str, Any], dict[str, int]]:
+    """One run of the child: natively, its CPU milliseconds per call; under callgrind, its instructions per call.
+    Either way, the F&O requests each phase made."""
     name = f"{side}-{'callgrind' if valgrind else 'native'}"
     out = stack.tmp / name
     out.mkdir()
@@ -223,13 +248,32 @@ def _run(stack: Stack, env: dict[str, str], spec: dict[str, Any], calls: dict[st
         finished = subprocess.run(command, cwd=ROOT, env=env, stdout=stream, stderr=stream)
     if finished.returncode != 0:
         raise RuntimeError(f"the {name} run failed ({finished.returncode}):\n{log.read_text()[-3000:]}")
+    written = json.loads((out / "times.json").read_text())
+    fno_calls: dict[str, int] = written["fno_calls"]
+    cached_reads = {phase: n for phase, n in fno_calls.items() if phase != "cold_api" and n}
+    if cached_reads:
+        # A copy ran out or was dropped during the run: those phases would count a read from F&O as cached.
+        raise RuntimeError(f"the {name} run read from F&O outside the cold phase: {cached_reads}")
     if not valgrind:
-        return cpu_per_call(json.loads((out / "times.json").read_text()), calls)
+        return cpu_per_call(written["times"], calls), fno_calls
     counts = totals(out)
     missing = [phase for phase in (*calls, "idle") if phase not in counts]
     if missing:
         raise RuntimeError(f"callgrind wrote no dump for {missing}")
-    return per_call(counts, calls)
+    return per_call(counts, calls), fno_calls
+
+
+def cold_orders(paths: list[str], cold: int) -> tuple[list[str], list[str]]:
+    """Orders for the native run and for the counted one, none in both: after the first run, its cold orders are
+    cached. Each run reads three of its orders in its warm-up and `cold` in its counted phase."""
+    each = cold + 3
+    if len(paths) < 2 * each:
+        raise SystemExit(f"the simulator holds {len(paths)} orders besides the hot one: too few for --cold {cold}")
+    return paths[:each], paths[each:2 * each]
+
+
+def fno_per_call(fno_calls: dict[str, int], calls: dict[str, int]) -> dict[str, float]:
+    return {phase: round(fno_calls.get(phase, 0) / n, 2) for phase, n in calls.items()}
 
 
 def cpu_per_call(times: dict[str, list[float]], calls: dict[str, int]) -> dict[str, dict[str, float]]:
@@ -271,6 +315,9 @@ def markdown(results: dict[str, Any]) -> str:
             first, last = (r["instructions_per_call"][case] for r in (revisions[0], revisions[-1]))
             row += f" {last / first:.3f} |"
         lines.append(row)
+    lines += ["", "F&O requests per cold lookup, as the simulator counted them: " + ", ".join(
+        f"{r.get('fno_calls_per_call', {}).get('cold_api', float('nan')):g}" for r in revisions
+    ) + " (none in the cached phases: a run that reads F&O there fails)."]
     if not all(r["native_cpu_ms_per_call"] for r in revisions):
         return "\n".join(lines) + "\n"
     lines += [
@@ -318,9 +365,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.child:
         return _child()
-    if shutil.which("valgrind") is None:
-        print("valgrind is not installed: apt-get install valgrind", file=sys.stderr)
-        return 2
+    for tool, package in (("valgrind", "valgrind"), ("gcc", "gcc")):
+        if shutil.which(tool) is None:
+            print(f"{tool} is not installed: apt-get install {package}", file=sys.stderr)
+            return 2
+    for rev in args.portal_rev or []:
+        if rev and subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=ROOT,
+                                  capture_output=True).returncode != 0:
+            print(f"not a git revision: {rev}", file=sys.stderr)  # before minutes are spent on the others
+            return 2
     helper_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-instructions-{os.getpid()}"
     helper_dir.mkdir(parents=True, exist_ok=True)
     try:
