@@ -14,7 +14,7 @@ TEST_WORKERS ?= 2
 # under pytest 9.2, so all but one of them would be dropped. A test must not rely on another having run before it.
 PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
 
-.PHONY: run test test-embedded test-services lint install simulator clean chromium services bench bench-instructions gettext messages
+.PHONY: run test test-embedded test-services lint install simulator clean chromium valgrind services bench bench-instructions gettext messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,7 +49,7 @@ lint: $(STAMP)
 
 # The checks and the two configurations run side by side (most of the suite waits on sockets, subprocesses and
 # deadlines, not on the CPU); each one's output is printed whole when it ends, and any failure fails `make test`.
-test: chromium gettext services $(STAMP) $(CATALOGUES)
+test: chromium valgrind gettext services $(STAMP) $(CATALOGUES)
 	@echo "=== lint, the embedded default and PostgreSQL+Redis, side by side: each one's output follows when it ends ==="
 	@$(MAKE) --no-print-directory -j3 --output-sync=target lint test-embedded test-services
 
@@ -58,6 +58,16 @@ services:
 	scripts/services.sh
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not possible here).
+# The benchmark's instruction counter and its test (tests/bench/test_instructions.py) run under valgrind.
+valgrind:
+	@if ! command -v valgrind >/dev/null || [ ! -f /usr/include/valgrind/callgrind.h ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; \
+	  else \
+	    echo "valgrind is missing: run 'sudo apt-get install valgrind' (the instruction counter needs it)"; exit 1; \
+	  fi; \
+	fi
+
 chromium:
 	@if ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -99,6 +109,5 @@ bench: $(STAMP) services
 
 # Instructions per lookup, counted by callgrind: the same on any day, however busy the machine
 # (bench/instructions.py). BENCH_REVS="<before> HEAD" compares revisions, the last over the first; none: the work tree.
-bench-instructions: $(STAMP) services
-	@command -v valgrind >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; } || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
+bench-instructions: $(STAMP) services valgrind
 	$(PY) -m bench.instructions $(foreach rev,$(BENCH_REVS),--portal-rev $(rev)) $(BENCH_ARGS)

@@ -54,7 +54,7 @@ from typing import Any
 if not __package__:  # run as a script rather than python -m bench.instructions
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stack import PASSWORD, ROOT, Stack, orders_of
+from bench.stack import ROOT, Stack
 
 RESULTS = ROOT / "bench" / "results"
 PHASES = ("cold_api", "cached_api", "cached_web")
@@ -193,15 +193,9 @@ def count(rev: str, args: argparse.Namespace, helper: Path) -> dict[str, Any]:
     stack = Stack(args, database=f"portal_bench_instructions_{os.getpid()}")
     try:
         stack.start_simulator()
-        stack.manage("migrate", "--noinput")
-        stack.manage("collectstatic", "--noinput")
-        every = [o for o in orders_of(stack.sim_url) if (o[0], o[1]) != ("demf", "001042")]
         email = "instructions@example.com"
-        command = ["add_customer_user", "--email", email, "--password", PASSWORD]
-        for account in sorted({f"{company}:{account}" for company, _, account in every}):
-            command += ["--account", account]
-        stack.manage(*command)
-        token = stack.manage("create_api_token", "--email", email).strip()
+        every, token = stack.customer_of_every_order(email)
+        stack.manage("collectstatic", "--noinput")
         company, number, _ = every[0]
         calls = {"cold_api": args.cold, "cached_api": args.cached, "cached_web": args.web}
         spec = {

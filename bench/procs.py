@@ -133,11 +133,11 @@ def cpu_between(before: Sample, after: Sample, roles: Roles) -> dict[str, float]
             ticks[group] += sign * snapshot.procs[pid].ticks
     owned = _owners(after, roles)
     for proc in after.procs.values():
-        group = None if proc.pid in owned else _service(proc, roles)
-        if group is not None:
+        service = None if proc.pid in owned else _service(proc, roles)
+        if service is not None:
             earlier = before.procs.get(proc.pid)
             same = earlier is not None and earlier.started == proc.started
-            ticks[group] += proc.own - (earlier.own if earlier is not None and same else 0)
+            ticks[service] += proc.own - (earlier.own if earlier is not None and same else 0)
     out = {group: round(ticks[group] * TICK_MS, 1) for group in GROUPS if group != "other"}
     busy = (after.busy - before.busy) * TICK_MS
     out["other"] = round(busy - sum(out.values()), 1)

@@ -27,7 +27,7 @@ from typing import Any
 if not __package__:  # run as a script rather than python -m bench.profiling
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.stack import PASSWORD, ROOT, Stack, orders_of
+from bench.stack import ROOT, Stack
 
 RESULTS = ROOT / "bench" / "results"
 TOP = 25
@@ -97,14 +97,8 @@ def run(args: argparse.Namespace) -> str:
     stack = Stack(args, database="portal_bench_profile")
     try:
         stack.start_simulator()
-        stack.manage("migrate", "--noinput")
-        every = [o for o in orders_of(stack.sim_url) if (o[0], o[1]) != ("demf", "001042")]
-        email = "profile@example.com"
-        command = ["add_customer_user", "--email", email, "--password", PASSWORD]
-        for account in sorted({f"{company}:{account}" for company, _, account in every}):
-            command += ["--account", account]
-        stack.manage(*command)
-        auth = {"Authorization": "Bearer " + stack.manage("create_api_token", "--email", email).strip()}
+        every, token = stack.customer_of_every_order("profile@example.com")
+        auth = {"Authorization": f"Bearer {token}"}
         for key in [k for k in os.environ if k.startswith(("DJANGO_", "D365_", "LOG_", "AUDIT_", "ORDERS_"))]:
             del os.environ[key]
         os.environ.update(stack.env())

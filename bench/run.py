@@ -30,7 +30,7 @@ if not __package__:  # run as a script (python bench/run.py) rather than python 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import load, procs, report
-from bench.stack import ROOT, Stack, orders_of
+from bench.stack import ROOT, Stack
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -74,15 +74,10 @@ class Bench:
         print(f"portal source: {stack.revision}", flush=True)
         stack.start_simulator()
         self.roles.trees["simulator"] = [stack.sim_pid]
-        stack.manage("migrate", "--noinput")
-        stack.manage("collectstatic", "--noinput")
-        every = [o for o in orders_of(stack.sim_url) if (o[0], o[1]) != ("demf", "001042")]
         email = "bench@example.com"
-        command = ["add_customer_user", "--email", email, "--password", "bench-password-2026"]
-        for account in sorted({f"{company}:{account}" for company, _, account in every}):
-            command += ["--account", account]
-        stack.manage(*command)
-        auth = {"Authorization": "Bearer " + stack.manage("create_api_token", "--email", email).strip()}
+        every, token = stack.customer_of_every_order(email)
+        stack.manage("collectstatic", "--noinput")
+        auth = {"Authorization": f"Bearer {token}"}
         orders = [(company, number) for company, number, _ in every]
         hot, cold = orders[:20], iter(orders[20:])
 
