@@ -45,6 +45,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -107,17 +108,18 @@ def per_call(counts: dict[str, int], calls: dict[str, int]) -> dict[str, float]:
 
 def _child() -> int:
     """Run the phases; under valgrind, dump callgrind's counters after each. Always write each phase's CPU time
-    (user and system, from the operating system) to the spec's `times` file: meaningful only when run natively."""
+    (user and system, from the operating system: meaningful only when run natively) and the F&O requests it made
+    to the spec's `out` file."""
     spec = json.loads(os.environ[SPEC])
     helper = ctypes.CDLL(spec["helper"])  # natively, its client requests do nothing
     helper.cg_dump.argtypes = [ctypes.c_char_p]
     sys.path.insert(0, spec["source"])
-    from bench.profiling import _call
+    from bench.profiling import wsgi_get
 
     if spec["side"] == "ceiling":
         from bench.ceiling.wsgi import application as ceiling
 
-        phases: dict[str, list[Callable[[], int]]] = {"ceiling": [lambda: _call(ceiling, "/order", {})]
+        phases: dict[str, list[Callable[[], int]]] = {"ceiling": [lambda: wsgi_get(ceiling, "/order", {})]
                                                       * spec["calls"]["ceiling"]}
         warm = phases["ceiling"][:50]
     else:
@@ -129,7 +131,7 @@ def _child() -> int:
         hot, web = spec["hot_path"], spec["web_path"]
 
         def get(path: str, headers: dict[str, str]) -> Callable[[], int]:
-            return lambda: _call(application, path, headers)
+            return lambda: wsgi_get(application, path, headers)
 
         warm = [get(hot, auth)] * 50 + [get(web, cookie)] * 5 + [get(next(cold), auth) for _ in range(3)]
         phases = {
@@ -143,8 +145,8 @@ def _child() -> int:
     helper.cg_start()
     times: dict[str, tuple[float, float]] = {}
     fno_calls: dict[str, int] = {}
+    asked = _fno_calls(spec["simulator"])
     for name, calls in (*phases.items(), ("idle", [])):
-        asked = _fno_calls(spec["simulator"])
         helper.cg_zero()  # what asking the simulator cost is not counted
         started = resource.getrusage(resource.RUSAGE_SELF)  # every thread's, to the microsecond
         for call in calls:
@@ -153,8 +155,9 @@ def _child() -> int:
         ended = resource.getrusage(resource.RUSAGE_SELF)
         helper.cg_dump(name.encode())
         times[name] = (ended.ru_utime - started.ru_utime, ended.ru_stime - started.ru_stime)
-        fno_calls[name] = _fno_calls(spec["simulator"]) - asked
-    Path(spec["times"]).write_text(json.dumps({"times": times, "fno_calls": fno_calls}))
+        now = _fno_calls(spec["simulator"])  # asked before the next phase's zero: not counted either
+        fno_calls[name], asked = now - asked, now
+    Path(spec["out"]).write_text(json.dumps({"times": times, "fno_calls": fno_calls}))
     return 0
 
 
@@ -231,7 +234,7 @@ def _run(stack: Stack, env: dict[str, str], spec: dict[str, Any], calls: dict[st
     name = f"{side}-{'callgrind' if valgrind else 'native'}"
     out = stack.tmp / name
     out.mkdir()
-    spec = {**spec, "times": str(out / "times.json")}
+    spec = {**spec, "out": str(out / "phases.json")}
     env = {**env, "PYTHONHASHSEED": "0", SPEC: json.dumps(spec)}  # the same hashing, dict and set layouts
     command = [sys.executable, "-m", "bench.instructions", "--child"]
     if valgrind:
@@ -242,7 +245,7 @@ def _run(stack: Stack, env: dict[str, str], spec: dict[str, Any], calls: dict[st
         finished = subprocess.run(command, cwd=ROOT, env=env, stdout=stream, stderr=stream)
     if finished.returncode != 0:
         raise RuntimeError(f"the {name} run failed ({finished.returncode}):\n{log.read_text()[-3000:]}")
-    written = json.loads((out / "times.json").read_text())
+    written = json.loads((out / "phases.json").read_text())
     fno_calls: dict[str, int] = written["fno_calls"]
     cached_reads = {phase: n for phase, n in fno_calls.items() if phase != "cold_api" and n}
     if cached_reads:
@@ -359,27 +362,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.child:
         return _child()
-    for tool, package in (("valgrind", "valgrind"), ("gcc", "gcc")):
+    for tool in ("valgrind", "gcc"):
         if shutil.which(tool) is None:
-            print(f"{tool} is not installed: apt-get install {package}", file=sys.stderr)
+            print(f"{tool} is not installed: apt-get install {tool}", file=sys.stderr)
             return 2
     for rev in args.portal_rev or []:
         if rev and subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=ROOT,
                                   capture_output=True).returncode != 0:
             print(f"not a git revision: {rev}", file=sys.stderr)  # before minutes are spent on the others
             return 2
-    helper_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-instructions-{os.getpid()}"
-    helper_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        helper = build_helper(helper_dir)
+    with tempfile.TemporaryDirectory(prefix="bench-instructions-") as helper_dir:
+        helper = build_helper(Path(helper_dir))
         revisions = []
         for rev in args.portal_rev or [""]:
             print(f"counting {rev or 'the work tree'} under callgrind (a few minutes)", flush=True)
             revisions.append(count(rev, args, helper))
             print(json.dumps({k: revisions[-1][k] for k in ("instructions_per_call", "native_cpu_ms_per_call")}),
                   flush=True)
-    finally:
-        shutil.rmtree(helper_dir, ignore_errors=True)
     results = {"finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "revisions": revisions}
     text = markdown(results)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,8 @@ TOP = 25
 CALLERS = 8
 
 
-def _call(application: Callable[..., Any], path: str, headers: dict[str, str]) -> int:
+def wsgi_get(application: Callable[..., Any], path: str, headers: dict[str, str]) -> int:
+    """GET `path` from a WSGI application in this process, as gunicorn would call it; the status code."""
     environ = {
         "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1",
@@ -122,15 +123,15 @@ def _measure(application: Callable[..., Any], stack: Stack, every: list[tuple[st
     hot = f"/api/v1/orders/{every[0][0]}/{every[0][1]}"
     cold = iter(f"/api/v1/orders/{c}/{n}" for c, n, _ in every[1:])
     for _ in range(50):
-        _call(application, hot, auth)  # warm: the copy, the token check, imports, connections
-    _call(application, next(cold), auth)
-    cached = [partial(_call, application, hot, auth)] * args.cached
+        wsgi_get(application, hot, auth)  # warm: the copy, the token check, imports, connections
+    wsgi_get(application, next(cold), auth)
+    cached = [partial(wsgi_get, application, hot, auth)] * args.cached
     paths = sysconfig.get_paths()
     strip = sorted([f"{stack.source}/", f"{ROOT}/", f"{paths['purelib']}/", f"{paths['stdlib']}/"], key=len,
                    reverse=True)  # the longest first: site-packages lies inside the work tree
 
     def colds() -> Sequence[Callable[[], int]]:
-        return [partial(_call, application, next(cold), auth) for _ in range(args.cold)]
+        return [partial(wsgi_get, application, next(cold), auth) for _ in range(args.cold)]
 
     cached_cpu, cold_cpu = _cpu_per_call(cached, 1.0), _cpu_per_call(colds(), 1.0)
     sections = [
